@@ -1,0 +1,71 @@
+--[[
+  hold: take tickets of one or more ticket types for a user, all or nothing.
+
+  First releases up to ARGV[5] expired holds of the same event, so availability heals even
+  when the reconciler runs late. Then checks, in order: inventory loaded, event on sale,
+  every ticket type known and every quantity a positive integer, the per-user limit, and
+  availability of every line. Only when all pass does it decrement anything.
+
+  KEYS[1..7]  the event key set (inv, meta, holds, hexp, hpay, hdone, per_user)
+  ARGV[1]     hold id
+  ARGV[2]     user id
+  ARGV[3]     now (epoch ms)
+  ARGV[4]     expires at (epoch ms)
+  ARGV[5]     max expired holds to release first
+  ARGV[6..]   pairs: ticket type id, quantity
+
+  Returns JSON
+    {ok=true, hold=<record>}
+    {ok=false, error='not_loaded'}                       inventory keys missing: load, retry
+    {ok=false, error='not_on_sale', status=...}
+    {ok=false, error='unknown_ticket_type', ticket_type_id=...}
+    {ok=false, error='bad_quantity', ticket_type_id=...}
+    {ok=false, error='per_user_limit', limit=..., held=...}
+    {ok=false, error='sold_out', ticket_type_id=..., available=...}
+]]
+-- @include "end_hold.lua"
+
+local now = tonumber(ARGV[3])
+if redis.call('EXISTS', KEYS[1]) == 0 then return fail('not_loaded') end
+sweep_expired(now, tonumber(ARGV[5]))
+
+local meta = redis.call('HMGET', KEYS[2], 'status', 'currency', 'limit')
+if meta[1] ~= 'on_sale' then return fail('not_on_sale', {status = meta[1] or ''}) end
+
+local items, want, total = {}, 0, 0
+for i = 6, #ARGV, 2 do
+  local tt, q = ARGV[i], tonumber(ARGV[i + 1])
+  local price = redis.call('HGET', KEYS[2], 'price:' .. tt)
+  local avail = redis.call('HGET', KEYS[1], tt)
+  if not price or not avail then return fail('unknown_ticket_type', {ticket_type_id = tt}) end
+  if not q or q < 1 or q ~= math.floor(q) then
+    return fail('bad_quantity', {ticket_type_id = tt})
+  end
+  items[#items + 1] = {ticket_type_id = tt, quantity = q, unit_price = tonumber(price),
+                       available = tonumber(avail)}
+  want = want + q
+  total = total + q * tonumber(price)
+end
+if #items == 0 then return fail('bad_quantity', {ticket_type_id = ''}) end
+
+local limit = tonumber(meta[3])
+local held = tonumber(redis.call('HGET', KEYS[7], ARGV[2]) or '0')
+if held + want > limit then return fail('per_user_limit', {limit = limit, held = held}) end
+
+for _, it in ipairs(items) do
+  if it.available < it.quantity then
+    return fail('sold_out', {ticket_type_id = it.ticket_type_id, available = it.available})
+  end
+end
+
+for _, it in ipairs(items) do
+  redis.call('HINCRBY', KEYS[1], it.ticket_type_id, -it.quantity)
+  it.available = nil
+end
+redis.call('HINCRBY', KEYS[7], ARGV[2], want)
+
+local rec = {id = ARGV[1], user_id = ARGV[2], status = 'held', items = items, total = total,
+             currency = meta[2], created_at = now, expires_at = tonumber(ARGV[4])}
+redis.call('HSET', KEYS[3], ARGV[1], cjson.encode(rec))
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
+return cjson.encode({ok = true, hold = rec})

@@ -1,0 +1,1 @@
+"""Adapters: implementations of ``shared.ports`` against Redis, SQL, Cosmos, Service Bus."""

@@ -1,0 +1,24 @@
+"""Redis key names. Everything of one event shares the ``{event_id}`` hash tag."""
+
+from __future__ import annotations
+
+
+def event_keys(event_id: str) -> list[str]:
+    """The seven keys every event script receives, in the order of ``lua/README.md``."""
+    tag = "{" + event_id + "}"
+    return [
+        f"inv:{tag}",
+        f"meta:{tag}",
+        f"holds:{tag}",
+        f"hexp:{tag}",
+        f"hpay:{tag}",
+        f"hdone:{tag}",
+        f"per_user:{tag}",
+    ]
+
+
+INV, META, HOLDS, HEXP, HPAY, HDONE, PER_USER = range(7)
+
+
+def session_key(token_hash: str) -> str:
+    return f"sess:{token_hash}"

@@ -1,0 +1,112 @@
+"""InventoryStore on Redis: each inventory change is one Lua script call on one hash slot."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio import Redis, RedisCluster
+from redis.commands.core import AsyncScript
+
+from shared.adapters import lua_scripts
+from shared.adapters.redis_keys import HOLDS, HPAY, INV, event_keys
+from shared.models import Hold, HoldStatus, InventoryLine, LineItem
+from shared.ports import EventRules, ScriptResult
+
+AnyRedis = Redis | RedisCluster
+
+SCRIPTS = ("hold", "checkout", "commit", "release", "expire", "load")
+
+
+def _result(raw: Any) -> ScriptResult:
+    body: dict[str, Any] = json.loads(raw)
+    ok = bool(body.pop("ok"))
+    return ScriptResult(ok=ok, error=str(body.pop("error", "")), data=body)
+
+
+class RedisInventory:
+    def __init__(self, redis: AnyRedis) -> None:
+        self._redis = redis
+        self._scripts: dict[str, AsyncScript] = {
+            name: redis.register_script(lua_scripts.source(name)) for name in SCRIPTS
+        }
+
+    async def _run(self, name: str, event_id: str, args: Sequence[str | int]) -> ScriptResult:
+        raw = await self._scripts[name](keys=event_keys(event_id), args=list(args))
+        return _result(raw)
+
+    async def hold(
+        self, event_id: str, hold_id: str, user_id: str, items: Sequence[LineItem],
+        now: int, expires_at: int, sweep: int,
+    ) -> ScriptResult:
+        args: list[str | int] = [hold_id, user_id, now, expires_at, sweep]
+        for item in items:
+            args += [item.ticket_type_id, item.quantity]
+        return await self._run("hold", event_id, args)
+
+    async def checkout(
+        self, event_id: str, hold_id: str, user_id: str, order_id: str, now: int, pay_until: int,
+    ) -> ScriptResult:
+        return await self._run("checkout", event_id, [hold_id, user_id, now, pay_until, order_id])
+
+    async def commit(self, event_id: str, hold_id: str, order_id: str, now: int) -> ScriptResult:
+        return await self._run("commit", event_id, [hold_id, order_id, now])
+
+    async def release(
+        self, event_id: str, hold_id: str, user_id: str | None, now: int, reason: str,
+        allow_checkout: bool,
+    ) -> ScriptResult:
+        args = [hold_id, user_id or "", now, reason, "1" if allow_checkout else "0"]
+        return await self._run("release", event_id, args)
+
+    async def expire(self, event_id: str, now: int, limit: int, retention_ms: int) -> ScriptResult:
+        return await self._run("expire", event_id, [now, limit, retention_ms])
+
+    async def load(
+        self, event_id: str, rules: EventRules, lines: Sequence[InventoryLine], *,
+        replace: bool,
+    ) -> dict[str, int] | None:
+        mode = "replace" if replace else "if_missing"
+        args: list[str | int] = [mode, rules.currency, rules.per_user_limit, rules.status]
+        for line in lines:
+            price = rules.prices.get(line.ticket_type_id, 0)
+            args += [line.ticket_type_id, line.capacity, line.sold, price]
+        result = await self._run("load", event_id, args)
+        if not result.get("loaded"):
+            return None
+        return {k: int(v) for k, v in dict(result.get("available") or {}).items()}
+
+    async def get_hold(self, event_id: str, hold_id: str) -> Hold | None:
+        raw = await self._redis.hget(event_keys(event_id)[HOLDS], hold_id)  # type: ignore[misc]
+        return Hold.from_record(event_id, raw) if raw else None
+
+    async def hold_of_order(self, event_id: str, order_id: str) -> Hold | None:
+        key = event_keys(event_id)[HOLDS]
+        hold_id = await self._redis.hget(key, f"o:{order_id}")  # type: ignore[misc]
+        if not hold_id:
+            return None
+        return await self.get_hold(event_id, _text(hold_id))
+
+    async def availability(self, event_id: str) -> dict[str, int] | None:
+        raw = await self._redis.hgetall(event_keys(event_id)[INV])  # type: ignore[misc]
+        if not raw:
+            return None
+        return {_text(k): int(v) for k, v in raw.items()}
+
+    async def active_holds(self, event_id: str) -> list[Hold]:
+        """Every held or checkout hold (tests and invariant checks; O(holds))."""
+        raw = await self._redis.hgetall(event_keys(event_id)[HOLDS])  # type: ignore[misc]
+        holds = [
+            Hold.from_record(event_id, v) for k, v in raw.items() if not _text(k).startswith("o:")
+        ]
+        return [h for h in holds if h.status in (HoldStatus.HELD, HoldStatus.CHECKOUT)]
+
+    async def stuck_checkouts(self, event_id: str, before: int, limit: int) -> list[str]:
+        key = event_keys(event_id)[HPAY]
+        ids = await self._redis.zrangebyscore(key, "-inf", before, start=0, num=limit)
+        return [_text(i) for i in ids]
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,166 @@
+"""The payments queue on a Redis Stream: the local stand-in for the Service Bus queue.
+
+It keeps the queue's delivery rules: a message id is accepted once within the duplicate
+detection window; a consumer group hands each message to one consumer; a message not
+acknowledged within ``redelivery_ms`` (the lock duration) is delivered again; each delivery
+counts, and past ``max_delivery_count`` the message moves to the dead-letter stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis, RedisCluster
+from redis.exceptions import ResponseError
+
+from shared.adapters import lua_scripts
+from shared.models import PaymentRequest
+
+log = logging.getLogger(__name__)
+
+AnyRedis = Redis | RedisCluster
+Handler = Callable[[PaymentRequest], Awaitable[Any]]
+GROUP = "finalizers"
+
+
+@dataclass(frozen=True)
+class StreamNames:
+    stream: str
+    dlq: str
+
+    @classmethod
+    def for_queue(cls, queue: str) -> StreamNames:
+        tag = "{" + queue + "}"  # one hash slot: the publish and dead-letter scripts span both
+        return cls(stream=f"{tag}:stream", dlq=f"{tag}:dlq")
+
+    def dedup(self, message_id: str) -> str:
+        return self.stream.replace(":stream", f":dedup:{message_id}")
+
+
+class RedisStreamBus:
+    """PaymentBus: XADD through ``bus_publish.lua``, deduplicated on the order id."""
+
+    def __init__(self, redis: AnyRedis, queue: str = "payments",
+                 dedup_window_ms: int = 600_000) -> None:
+        self.names = StreamNames.for_queue(queue)
+        self._dedup_window_ms = dedup_window_ms
+        self._publish = redis.register_script(lua_scripts.source("bus_publish"))
+
+    async def publish(self, request: PaymentRequest) -> None:
+        await self._publish(
+            keys=[self.names.dedup(request.order_id), self.names.stream],
+            args=[request.order_id, request.to_json(), self._dedup_window_ms],
+        )
+
+
+class StreamConsumer:
+    """Delivers one stream's messages to ``handler`` with queue semantics (see module doc).
+
+    With ``dead_letter`` false (the consumer of the dead-letter stream itself), a failing
+    message is retried after each lock period for as long as it takes.
+    """
+
+    def __init__(
+        self, redis: AnyRedis, names: StreamNames, handler: Handler, *, consumer: str,
+        dead_letter_stream: bool = False, max_delivery_count: int = 10,
+        redelivery_ms: int = 5_000, batch: int = 16, block_ms: int = 1_000,
+    ) -> None:
+        self._redis = redis
+        self._names = names
+        self._stream = names.dlq if dead_letter_stream else names.stream
+        self._dead_letters = not dead_letter_stream
+        self._handler = handler
+        self._consumer = consumer
+        self._max = max_delivery_count
+        self._redelivery_ms = redelivery_ms
+        self._batch = batch
+        self._block_ms = block_ms
+        self._deadletter = redis.register_script(lua_scripts.source("bus_deadletter"))
+
+    async def ensure_group(self) -> None:
+        try:
+            await self._redis.xgroup_create(self._stream, GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.ensure_group()
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # keep consuming; Redis may come back
+                log.exception("payments consumer: batch failed")
+                await asyncio.sleep(1)
+
+    async def run_once(self, block: bool = True) -> int:
+        """Redeliver overdue messages, then read new ones; returns how many were handled."""
+        _, claimed, *_ = await self._redis.xautoclaim(
+            self._stream, GROUP, self._consumer, min_idle_time=self._redelivery_ms,
+            start_id="0-0", count=self._batch,
+        )
+        entries: list[tuple[str, dict[str, str], int]] = []
+        for entry_id, fields in claimed:
+            if fields is None:
+                continue
+            count = await self._delivery_count(entry_id)
+            if self._dead_letters and count > self._max:
+                await self._to_dead_letter(entry_id, fields, count)
+            else:
+                entries.append((entry_id, fields, count))
+        if not entries:
+            response = await self._redis.xreadgroup(
+                GROUP, self._consumer, {self._stream: ">"}, count=self._batch,
+                block=self._block_ms if block else None,
+            )
+            for _, messages in response or []:
+                entries += [(entry_id, fields, 1) for entry_id, fields in messages]
+        await asyncio.gather(*(self._deliver(*e) for e in entries))
+        return len(entries)
+
+    async def _delivery_count(self, entry_id: str) -> int:
+        rows = await self._redis.xpending_range(self._stream, GROUP, entry_id, entry_id, 1)
+        return int(rows[0]["times_delivered"]) if rows else 1
+
+    async def _to_dead_letter(self, entry_id: str, fields: dict[str, str], count: int) -> None:
+        log.warning("payments: message %s dead-lettered after %d deliveries",
+                    fields.get("message_id"), count - 1)
+        await self._deadletter(
+            keys=[self._names.stream, self._names.dlq],
+            args=[GROUP, entry_id, fields.get("message_id", ""), fields.get("body", ""),
+                  count - 1, "MaxDeliveryCountExceeded"],
+        )
+
+    async def _deliver(self, entry_id: str, fields: dict[str, str], count: int) -> None:
+        try:
+            request = PaymentRequest.from_json(fields["body"])
+        except (KeyError, ValueError, TypeError, json.JSONDecodeError):
+            log.error("payments: unreadable message %s", entry_id)
+            if not self._dead_letters:
+                await self._redis.xack(self._stream, GROUP, entry_id)
+            return  # stays pending on the main stream, so it dead-letters in time
+        try:
+            await self._handler(request)
+        except Exception:
+            log.exception("payments: delivery %d of %s failed; it will be redelivered",
+                          count, request.order_id)
+            return
+        await self._redis.xack(self._stream, GROUP, entry_id)
+
+    async def depth(self) -> dict[str, int]:
+        """Pending counts, for tests and benchmarks."""
+        out = {}
+        for name in (self._names.stream, self._names.dlq):
+            try:
+                info = await self._redis.xpending(name, GROUP)
+                out[name] = int(info["pending"])
+            except ResponseError:
+                out[name] = 0
+        return out

@@ -1,0 +1,94 @@
+"""A simulated card processor: the one external service that cannot run here, so this is
+the project's only fake. It keeps its charges in its own SQLite file, so it remembers them
+across a crash of the process that called it, as a real processor would.
+
+Test tokens behave like a processor's: ``tok_visa`` (and any other ``tok_*``) succeeds,
+``tok_chargeDeclined`` declines, ``tok_processingError`` fails transiently every time.
+A repeated ``charge`` with the same idempotency key returns the first result (a decline
+included) and never charges twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import uuid
+from pathlib import Path
+
+from shared.errors import PaymentDeclined, PaymentUnavailable
+from shared.models import Charge, now_ms
+
+DECLINE = "tok_chargeDeclined"
+PROCESSING_ERROR = "tok_processingError"
+
+
+class SimulatedGateway:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS charges (id TEXT PRIMARY KEY, idempotency_key TEXT"
+            " UNIQUE NOT NULL, amount INTEGER NOT NULL, currency TEXT NOT NULL, token TEXT"
+            " NOT NULL, outcome TEXT NOT NULL, refunded INTEGER NOT NULL DEFAULT 0,"
+            " created_at INTEGER NOT NULL)"
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _charge(self, amount: int, currency: str, token: str, key: str) -> Charge:
+        if token == PROCESSING_ERROR:
+            raise PaymentUnavailable("processing error (simulated)")
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, amount, currency, outcome, refunded FROM charges"
+                " WHERE idempotency_key = ?", (key,)
+            ).fetchone()
+            if row is None:
+                outcome = "declined" if token == DECLINE else "succeeded"
+                row = (f"ch_{uuid.uuid4().hex[:24]}", amount, currency, outcome, 0)
+                self._db.execute(
+                    "INSERT INTO charges VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+                    (row[0], key, amount, currency, token, outcome, now_ms()),
+                )
+        if row[3] == "declined":
+            raise PaymentDeclined("card declined (simulated)")
+        return Charge(id=row[0], idempotency_key=key, amount=row[1], currency=row[2],
+                      refunded=bool(row[4]))
+
+    async def charge(self, *, amount: int, currency: str, token: str,
+                     idempotency_key: str) -> Charge:
+        return await asyncio.to_thread(self._charge, amount, currency, token, idempotency_key)
+
+    async def refund(self, charge: Charge) -> None:
+        def run() -> None:
+            with self._lock:
+                self._db.execute("UPDATE charges SET refunded = 1 WHERE id = ?", (charge.id,))
+
+        await asyncio.to_thread(run)
+
+    async def find_charge(self, idempotency_key: str) -> Charge | None:
+        def run() -> Charge | None:
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT id, amount, currency, refunded FROM charges"
+                    " WHERE idempotency_key = ? AND outcome = 'succeeded'", (idempotency_key,)
+                ).fetchone()
+            if row is None:
+                return None
+            return Charge(id=row[0], idempotency_key=idempotency_key, amount=row[1],
+                          currency=row[2], refunded=bool(row[3]))
+
+        return await asyncio.to_thread(run)
+
+    def stats(self) -> dict[str, int]:
+        """Counts for tests and benchmarks: charges that succeeded, and refunds."""
+        with self._lock:
+            charged, refunded = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(refunded), 0) FROM charges"
+                " WHERE outcome = 'succeeded'"
+            ).fetchone()
+        return {"charged": int(charged), "refunded": int(refunded)}

@@ -1,0 +1,315 @@
+"""Ledger, UserRepository and SessionRepository on SQL (SQLAlchemy Core).
+
+The same statements run on SQLite (local) and SQL Server (Azure, mssql+pyodbc). Calls run
+in worker threads (``asyncio.to_thread``) because the drivers are blocking.
+
+The ``orders`` row is the arbiter of an order's fate: finalize, the dead-letter handler and
+the reconciler all race to insert it, ``orders.id`` and ``orders.hold_id`` are unique, and
+whoever loses reads the winner's row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from shared.adapters import sql_migrations
+from shared.adapters.sql_schema import orders, payments, sessions, ticket_inventory, tickets, users
+from shared.errors import LedgerSoldOut
+from shared.models import (
+    Charge,
+    InventoryLine,
+    Order,
+    OrderStatus,
+    PaymentRequest,
+    Principal,
+    Ticket,
+    User,
+)
+
+
+def create_engine(url: str, **kwargs: Any) -> sa.Engine:
+    """An engine for ``url``. SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE so that
+    concurrent writers queue instead of failing on lock upgrades."""
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = sa.create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # SQLAlchemy's "begin" event below opens transactions
+        cur = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
+                       "busy_timeout=30000"):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _order_from(row: sa.Row[Any], ticket_rows: Sequence[sa.Row[Any]]) -> Order:
+    return Order(
+        id=row.id, hold_id=row.hold_id, event_id=row.event_id, user_id=row.user_id,
+        status=OrderStatus(row.status), reason=row.reason, total=int(row.total),
+        currency=row.currency, created_at=int(row.created_at),
+        tickets=tuple(
+            Ticket(id=t.id, order_id=t.order_id, event_id=t.event_id,
+                   ticket_type_id=t.ticket_type_id, code=t.code, seat_id=t.seat_id)
+            for t in ticket_rows
+        ),
+    )
+
+
+class SqlLedger:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> SqlLedger:
+        return cls(create_engine(url))
+
+    async def migrate(self) -> list[int]:
+        return await asyncio.to_thread(sql_migrations.migrate, self.engine)
+
+    async def ping(self) -> None:
+        def run() -> None:
+            with self.engine.connect() as c:
+                c.execute(sa.select(sa.literal(1)))
+
+        await asyncio.to_thread(run)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- inventory -------------------------------------------------------------------
+
+    async def create_inventory(self, lines: Sequence[InventoryLine]) -> None:
+        def run() -> None:
+            with self.engine.begin() as c:
+                c.execute(
+                    sa.insert(ticket_inventory),
+                    [{"event_id": ln.event_id, "ticket_type_id": ln.ticket_type_id,
+                      "capacity": ln.capacity, "sold": 0} for ln in lines],
+                )
+
+        await asyncio.to_thread(run)
+
+    async def inventory(self, event_id: str) -> list[InventoryLine]:
+        def run() -> list[InventoryLine]:
+            ti = ticket_inventory
+            with self.engine.begin() as c:
+                rows = c.execute(
+                    sa.select(ti.c.event_id, ti.c.ticket_type_id, ti.c.capacity, ti.c.sold)
+                    .where(ti.c.event_id == event_id)
+                    .order_by(ti.c.ticket_type_id)
+                ).all()
+            return [InventoryLine(r.event_id, r.ticket_type_id, r.capacity, r.sold) for r in rows]
+
+        return await asyncio.to_thread(run)
+
+    async def event_ids(self) -> list[str]:
+        def run() -> list[str]:
+            with self.engine.begin() as c:
+                rows = c.execute(
+                    sa.select(ticket_inventory.c.event_id).distinct().order_by(
+                        ticket_inventory.c.event_id
+                    )
+                ).all()
+            return [r.event_id for r in rows]
+
+        return await asyncio.to_thread(run)
+
+    # ---- orders ----------------------------------------------------------------------
+
+    def _order(self, c: sa.Connection, order_id: str | None = None,
+               hold_id: str | None = None) -> Order | None:
+        cond = orders.c.id == order_id if order_id else orders.c.hold_id == hold_id
+        row = c.execute(sa.select(orders).where(cond)).first()
+        if row is None:
+            return None
+        ticket_rows = c.execute(
+            sa.select(tickets).where(tickets.c.order_id == row.id).order_by(tickets.c.id)
+        ).all()
+        return _order_from(row, ticket_rows)
+
+    def _existing(self, request: PaymentRequest) -> Order | None:
+        with self.engine.begin() as c:
+            return self._order(c, order_id=request.order_id) or self._order(
+                c, hold_id=request.hold_id
+            )
+
+    async def get_order(self, order_id: str) -> Order | None:
+        def run() -> Order | None:
+            with self.engine.begin() as c:
+                return self._order(c, order_id=order_id)
+
+        return await asyncio.to_thread(run)
+
+    async def orders_of_user(self, user_id: str, limit: int) -> list[Order]:
+        def run() -> list[Order]:
+            with self.engine.begin() as c:
+                rows = c.execute(
+                    sa.select(orders)
+                    .where(orders.c.user_id == user_id)
+                    .order_by(orders.c.created_at.desc(), orders.c.id)
+                    .limit(limit)
+                ).all()
+                ids = [r.id for r in rows]
+                ticket_rows = c.execute(
+                    sa.select(tickets).where(tickets.c.order_id.in_(ids)).order_by(tickets.c.id)
+                ).all() if ids else []
+            by_order: dict[str, list[sa.Row[Any]]] = {}
+            for t in ticket_rows:
+                by_order.setdefault(t.order_id, []).append(t)
+            return [_order_from(r, by_order.get(r.id, [])) for r in rows]
+
+        return await asyncio.to_thread(run)
+
+    def _order_values(self, r: PaymentRequest, status: OrderStatus, reason: str | None,
+                      now: int) -> dict[str, Any]:
+        return {"id": r.order_id, "hold_id": r.hold_id, "user_id": r.user_id,
+                "event_id": r.event_id, "status": status.value, "reason": reason,
+                "total": r.amount, "currency": r.currency, "created_at": now}
+
+    def _payment_values(self, r: PaymentRequest, charge: Charge, status: str,
+                        now: int) -> dict[str, Any]:
+        return {"id": str(uuid.uuid4()), "order_id": r.order_id,
+                "idempotency_key": charge.idempotency_key, "charge_id": charge.id,
+                "amount": charge.amount, "currency": charge.currency, "status": status,
+                "created_at": now}
+
+    async def record_confirmed(
+        self, request: PaymentRequest, charge: Charge, new_tickets: Sequence[Ticket], now: int,
+    ) -> Order:
+        def run() -> Order:
+            ti = ticket_inventory
+            try:
+                with self.engine.begin() as c:
+                    c.execute(sa.insert(orders).values(
+                        self._order_values(request, OrderStatus.CONFIRMED, None, now)))
+                    for item in request.items:
+                        # The WHERE guard answers "sold out" cleanly; the CHECK constraint
+                        # refuses the same oversell should any statement ever skip the guard.
+                        done = c.execute(
+                            sa.update(ti)
+                            .where(ti.c.event_id == request.event_id,
+                                   ti.c.ticket_type_id == item.ticket_type_id,
+                                   ti.c.sold + item.quantity <= ti.c.capacity)
+                            .values(sold=ti.c.sold + item.quantity)
+                        ).rowcount
+                        if done != 1:
+                            raise LedgerSoldOut(item.ticket_type_id)
+                    c.execute(sa.insert(tickets), [
+                        {"id": t.id, "order_id": t.order_id, "event_id": t.event_id,
+                         "ticket_type_id": t.ticket_type_id, "seat_id": t.seat_id,
+                         "code": t.code} for t in new_tickets
+                    ])
+                    c.execute(sa.insert(payments).values(
+                        self._payment_values(request, charge, "charged", now)))
+            except IntegrityError as exc:
+                existing = self._existing(request)
+                if existing is not None:
+                    return existing
+                raise LedgerSoldOut(str(exc.orig)) from exc
+            found = self._existing(request)
+            assert found is not None
+            return found
+
+        return await asyncio.to_thread(run)
+
+    async def record_failed(
+        self, request: PaymentRequest, reason: str, now: int, refunded: Charge | None = None,
+    ) -> Order:
+        def run() -> Order:
+            try:
+                with self.engine.begin() as c:
+                    c.execute(sa.insert(orders).values(
+                        self._order_values(request, OrderStatus.FAILED, reason, now)))
+                    if refunded is not None:
+                        c.execute(sa.insert(payments).values(
+                            self._payment_values(request, refunded, "refunded", now)))
+            except IntegrityError:
+                pass  # another handler decided first; its row stands
+            found = self._existing(request)
+            assert found is not None
+            return found
+
+        return await asyncio.to_thread(run)
+
+    # ---- users and sessions ----------------------------------------------------------
+
+    async def add_user(self, user: User) -> bool:
+        def run() -> bool:
+            try:
+                with self.engine.begin() as c:
+                    c.execute(sa.insert(users).values(
+                        id=user.id, email=user.email, password_hash=user.password_hash,
+                        display_name=user.display_name, role=user.role,
+                        created_at=user.created_at))
+            except IntegrityError:
+                return False
+            return True
+
+        return await asyncio.to_thread(run)
+
+    def _user(self, cond: sa.ColumnElement[bool]) -> User | None:
+        with self.engine.begin() as c:
+            r = c.execute(sa.select(users).where(cond)).first()
+        if r is None:
+            return None
+        return User(id=r.id, email=r.email, display_name=r.display_name, role=r.role,
+                    password_hash=r.password_hash, created_at=int(r.created_at))
+
+    async def user_by_email(self, email: str) -> User | None:
+        return await asyncio.to_thread(self._user, users.c.email == email)
+
+    async def user_by_id(self, user_id: str) -> User | None:
+        return await asyncio.to_thread(self._user, users.c.id == user_id)
+
+    async def add_session(self, token_hash: str, principal: Principal, now: int) -> None:
+        def run() -> None:
+            with self.engine.begin() as c:
+                c.execute(sa.insert(sessions).values(
+                    token_hash=token_hash, user_id=principal.user_id, created_at=now,
+                    expires_at=principal.expires_at, revoked_at=None))
+
+        await asyncio.to_thread(run)
+
+    async def session(self, token_hash: str, now: int) -> Principal | None:
+        def run() -> Principal | None:
+            with self.engine.begin() as c:
+                r = c.execute(
+                    sa.select(sessions.c.expires_at, users.c.id, users.c.email,
+                              users.c.display_name, users.c.role)
+                    .join(users, users.c.id == sessions.c.user_id)
+                    .where(sessions.c.token_hash == token_hash,
+                           sessions.c.revoked_at.is_(None),
+                           sessions.c.expires_at > now)
+                ).first()
+            if r is None:
+                return None
+            return Principal(user_id=r.id, email=r.email, display_name=r.display_name,
+                             role=r.role, expires_at=int(r.expires_at))
+
+        return await asyncio.to_thread(run)
+
+    async def revoke_session(self, token_hash: str, now: int) -> None:
+        def run() -> None:
+            with self.engine.begin() as c:
+                c.execute(sa.update(sessions)
+                          .where(sessions.c.token_hash == token_hash,
+                                 sessions.c.revoked_at.is_(None))
+                          .values(revoked_at=now))
+
+        await asyncio.to_thread(run)

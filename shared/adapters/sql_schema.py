@@ -1,0 +1,96 @@
+"""The ledger's tables (SQLAlchemy Core), written once for SQL Server and SQLite.
+
+Keys are application-generated strings; times are epoch milliseconds (UTC); money is integer
+minor units plus an ISO 4217 code. ``ticket_inventory`` carries the last line of defence
+against an oversell: ``CHECK (sold <= capacity)``.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+ID = sa.String(36)
+CHILD_ID = sa.String(101)  # "<event id>.<32 hex>" (see shared.ids)
+MS = sa.BigInteger
+
+schema_migrations = sa.Table(
+    "schema_migrations",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("description", sa.Unicode(200), nullable=False),
+    sa.Column("applied_at", MS, nullable=False),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("email", sa.Unicode(254), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("display_name", sa.Unicode(100), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", MS, nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", ID, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("created_at", MS, nullable=False),
+    sa.Column("expires_at", MS, nullable=False),
+    sa.Column("revoked_at", MS, nullable=True),
+)
+
+ticket_inventory = sa.Table(
+    "ticket_inventory",
+    metadata,
+    sa.Column("event_id", sa.String(64), primary_key=True),
+    sa.Column("ticket_type_id", sa.String(64), primary_key=True),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("sold", sa.Integer, nullable=False, server_default="0"),
+    sa.CheckConstraint("sold <= capacity", name="ck_inventory_sold_le_capacity"),
+    sa.CheckConstraint("sold >= 0", name="ck_inventory_sold_nonneg"),
+    sa.CheckConstraint("capacity >= 0", name="ck_inventory_capacity_nonneg"),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", CHILD_ID, primary_key=True),
+    sa.Column("hold_id", CHILD_ID, nullable=False, unique=True),
+    sa.Column("user_id", ID, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(32), nullable=True),
+    sa.Column("total", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("created_at", MS, nullable=False),
+    sa.Index("ix_orders_user_created", "user_id", "created_at"),
+)
+
+tickets = sa.Table(
+    "tickets",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("order_id", CHILD_ID, sa.ForeignKey("orders.id"), nullable=False, index=True),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("ticket_type_id", sa.String(64), nullable=False),
+    sa.Column("seat_id", sa.String(32), nullable=True),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+)
+
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("order_id", CHILD_ID, sa.ForeignKey("orders.id"), nullable=False, index=True),
+    sa.Column("idempotency_key", sa.String(120), nullable=False, unique=True),
+    sa.Column("charge_id", sa.String(64), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # charged | refunded
+    sa.Column("created_at", MS, nullable=False),
+)

@@ -1,0 +1,46 @@
+"""The FastAPI application: routers, problem+json errors, and (locally) the static SPA."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from starlette.exceptions import HTTPException
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from shared.api import problems
+from shared.api.routes import admin, auth, events, health, holds, orders
+from shared.runtime import Runtime
+
+
+class SpaFiles(StaticFiles):
+    """Static files with the SPA's navigation fallback: unknown non-API paths get index.html."""
+
+    async def get_response(self, path: str, scope: Scope):  # type: ignore[no-untyped-def]
+        try:
+            return await super().get_response(path, scope)
+        except HTTPException as exc:
+            if exc.status_code != 404 or path.startswith("api/") or "." in path.rsplit("/", 1)[-1]:
+                raise
+            return FileResponse(Path(str(self.directory)) / "index.html",
+                                headers={"Cache-Control": "no-cache"})
+
+
+def create_app(runtime: Runtime, static_dir: Path | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Leap Ticketing API",
+        version="1.0.0",
+        description="Ticket holds, checkout and orders for high-traffic on-sales.",
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    problems.install(app)
+    for module in (health, auth, events, holds, orders, admin):
+        app.include_router(module.router)
+    if static_dir is not None and (static_dir / "index.html").is_file():
+        app.mount("/", SpaFiles(directory=static_dir, html=True), name="static")
+    return app

@@ -1,0 +1,40 @@
+"""FastAPI dependencies: the runtime, and who is calling (bearer token -> principal)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from shared.errors import Forbidden, Unauthorized
+from shared.models import Principal
+from shared.runtime import Runtime
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send Authorization: Bearer <token> from POST /api/auth/login")
+    return token.strip()
+
+
+async def current_user(request: Request,
+                       rt: Annotated[Runtime, Depends(runtime)]) -> Principal:
+    return await rt.accounts.authenticate(bearer_token(request))
+
+
+async def admin_user(user: Annotated[Principal, Depends(current_user)]) -> Principal:
+    if not user.is_admin:
+        raise Forbidden("organiser (admin) role required")
+    return user
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
+UserDep = Annotated[Principal, Depends(current_user)]
+AdminDep = Annotated[Principal, Depends(admin_user)]

@@ -1,0 +1,106 @@
+"""RFC 9457 problem details: every error the API answers is ``application/problem+json``.
+
+Validation errors name the offending field (``items[0].quantity``); dependency failures
+answer 503 naming the dependency; anything unexpected answers a bare 500 (details go to the
+log, never to the client).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException
+
+from shared.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+PROBLEM = "application/problem+json"
+_TITLES = {400: "Bad request", 401: "Authentication required", 403: "Forbidden",
+           404: "Not found", 405: "Method not allowed", 409: "Conflict",
+           413: "Request body too large", 415: "Unsupported media type",
+           422: "Invalid input", 429: "Too many requests", 500: "Internal server error",
+           503: "Service unavailable"}
+
+
+def problem(status: int, code: str, detail: str, *, title: str | None = None,
+            instance: str | None = None, headers: Mapping[str, str] | None = None,
+            **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}", "title": title or _TITLES.get(status, "Error"),
+        "status": status, "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def field_path(loc: Sequence[Any]) -> str:
+    """``("body", "items", 0, "quantity")`` -> ``items[0].quantity``."""
+    out = ""
+    for part in loc:
+        if part in ("body", "query", "path", "header"):
+            continue
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return problem(exc.status, exc.code, exc.detail, title=exc.title,
+                   instance=request.url.path, headers=headers, field=exc.field)
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"field": field_path(e.get("loc", ())), "message": e.get("msg", "")}
+              for e in exc.errors()]
+    first = errors[0] if errors else {"field": "body", "message": "invalid"}
+    return problem(422, "invalid-input", f"{first['field']}: {first['message']}",
+                   instance=request.url.path, field=first["field"], errors=errors)
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
+    return problem(exc.status_code, code, detail, instance=request.url.path,
+                   headers=getattr(exc, "headers", None))
+
+
+async def _redis_down(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("redis unavailable: %s", exc)
+    return problem(503, "dependency-unavailable", "the inventory store (redis) is unavailable",
+                   instance=request.url.path, dependency="redis", headers={"Retry-After": "2"})
+
+
+async def _sql_down(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("ledger unavailable: %s", exc)
+    return problem(503, "dependency-unavailable", "the ledger (sql) is unavailable",
+                   instance=request.url.path, dependency="sql", headers={"Retry-After": "2"})
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, "internal", "something went wrong on our side",
+                   instance=request.url.path)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(RedisConnectionError, _redis_down)
+    app.add_exception_handler(RedisTimeoutError, _redis_down)
+    app.add_exception_handler(DBAPIError, _sql_down)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,28 @@
+"""Organiser API (admin role): create events with their ticket types and capacities."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from shared.api.deps import AdminDep, RuntimeDep
+from shared.api.schemas import EventIn, EventOut
+from shared.models import Venue
+from shared.services.catalog import EventDraft, TicketTypeDraft
+
+router = APIRouter(prefix="/api/admin", tags=["admin"])
+
+
+@router.post("/events", status_code=201, response_model=EventOut)
+async def create_event(body: EventIn, rt: RuntimeDep, _admin: AdminDep,
+                       response: Response) -> EventOut:
+    event = await rt.catalog.create_event(EventDraft(
+        name=body.name, description=body.description, category=body.category,
+        starts_at=body.starts_at,
+        venue=Venue(id="", name=body.venue.name, city=body.venue.city,
+                    address=body.venue.address, country=body.venue.country),
+        currency=body.currency, per_user_limit=body.per_user_limit, image_url=body.image_url,
+        ticket_types=tuple(TicketTypeDraft(t.name, t.price, t.capacity)
+                           for t in body.ticket_types),
+    ))
+    response.headers["Location"] = f"/api/events/{event.id}"
+    return EventOut.of(event)

@@ -1,0 +1,64 @@
+"""Events: browse the catalog, read live availability, and take a hold."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from shared.api.deps import RuntimeDep, UserDep
+from shared.api.schemas import (
+    AvailabilityLine,
+    AvailabilityOut,
+    EventOut,
+    EventsOut,
+    HoldIn,
+    HoldOut,
+)
+from shared.models import LineItem
+
+router = APIRouter(prefix="/api/events", tags=["events"])
+
+
+@router.get("", response_model=EventsOut)
+async def list_events(
+    rt: RuntimeDep, response: Response,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    city: Annotated[str | None, Query(max_length=100)] = None,
+    starts_from: Annotated[datetime | None, Query(alias="from")] = None,
+    starts_to: Annotated[datetime | None, Query(alias="to")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> EventsOut:
+    events, next_cursor = await rt.catalog.list_events(
+        q=q, city=city, starts_from=starts_from, starts_to=starts_to, limit=limit,
+        cursor=cursor)
+    response.headers["Cache-Control"] = "public, max-age=30"
+    return EventsOut(items=[EventOut.of(e) for e in events], next_cursor=next_cursor)
+
+
+@router.get("/{event_id}", response_model=EventOut)
+async def get_event(event_id: str, rt: RuntimeDep, response: Response) -> EventOut:
+    event = await rt.catalog.get_event(event_id)
+    response.headers["Cache-Control"] = "public, max-age=30"
+    return EventOut.of(event)
+
+
+@router.get("/{event_id}/availability", response_model=AvailabilityOut)
+async def availability(event_id: str, rt: RuntimeDep, response: Response) -> AvailabilityOut:
+    found = await rt.inventory.availability(event_id)
+    response.headers["Cache-Control"] = "public, max-age=1"
+    return AvailabilityOut(
+        event_id=event_id,
+        ticket_types=[AvailabilityLine(id=k, available=v) for k, v in sorted(found.items())],
+    )
+
+
+@router.post("/{event_id}/holds", status_code=201, response_model=HoldOut)
+async def create_hold(event_id: str, body: HoldIn, rt: RuntimeDep, user: UserDep,
+                      response: Response) -> HoldOut:
+    hold = await rt.holds.create(
+        user, event_id, [LineItem(i.ticket_type_id, i.quantity) for i in body.items])
+    response.headers["Location"] = f"/api/holds/{hold.id}"
+    return HoldOut.of(hold)

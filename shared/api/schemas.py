@@ -1,0 +1,214 @@
+"""Request and response bodies of the API. Requests are strict: unknown fields are refused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.models import Event, Hold, Order, iso
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RegisterIn(Strict):
+    email: Annotated[str, Field(min_length=3, max_length=254)]
+    password: Annotated[str, Field(min_length=8, max_length=128)]
+    display_name: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class LoginIn(Strict):
+    email: Annotated[str, Field(min_length=3, max_length=254)]
+    password: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class UserOut(BaseModel):
+    user_id: str
+    email: str
+    display_name: str
+    role: str
+
+
+class RegisterOut(BaseModel):
+    user_id: str
+
+
+class LoginOut(BaseModel):
+    token: str
+    expires_at: str
+    user: UserOut
+
+
+class HoldItemIn(Strict):
+    ticket_type_id: Annotated[str, Field(min_length=1, max_length=64)]
+    quantity: Annotated[int, Field(ge=1, le=50)]
+
+
+class HoldIn(Strict):
+    items: Annotated[list[HoldItemIn], Field(min_length=1, max_length=10)]
+
+
+class CheckoutIn(Strict):
+    payment_token: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class LineOut(BaseModel):
+    ticket_type_id: str
+    quantity: int
+    unit_price: int
+
+
+class HoldOut(BaseModel):
+    hold_id: str
+    event_id: str
+    status: str
+    items: list[LineOut]
+    total: int
+    currency: str
+    expires_at: str
+    order_id: str | None = None
+
+    @classmethod
+    def of(cls, h: Hold) -> HoldOut:
+        return cls(hold_id=h.id, event_id=h.event_id, status=h.status.value,
+                   items=[LineOut(ticket_type_id=i.ticket_type_id, quantity=i.quantity,
+                                  unit_price=i.unit_price) for i in h.items],
+                   total=h.total, currency=h.currency, expires_at=iso(h.expires_at),
+                   order_id=h.order_id)
+
+
+class CheckoutOut(BaseModel):
+    order_id: str
+    status: str
+
+
+class TicketOut(BaseModel):
+    id: str
+    ticket_type_id: str
+    code: str
+    seat_id: str | None = None
+
+
+class OrderOut(BaseModel):
+    order_id: str
+    event_id: str
+    hold_id: str
+    status: str
+    reason: str | None
+    tickets: list[TicketOut]
+    total: int
+    currency: str
+    created_at: str
+
+    @classmethod
+    def of(cls, o: Order) -> OrderOut:
+        return cls(order_id=o.id, event_id=o.event_id, hold_id=o.hold_id,
+                   status=o.status.value, reason=o.reason,
+                   tickets=[TicketOut(id=t.id, ticket_type_id=t.ticket_type_id, code=t.code,
+                                      seat_id=t.seat_id) for t in o.tickets],
+                   total=o.total, currency=o.currency, created_at=iso(o.created_at))
+
+
+class OrdersOut(BaseModel):
+    items: list[OrderOut]
+
+
+class VenueIn(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    city: Annotated[str, Field(min_length=1, max_length=100)]
+    address: Annotated[str, Field(max_length=300)] = ""
+    country: Annotated[str, Field(max_length=100)] = ""
+
+
+class TicketTypeIn(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    price: Annotated[int, Field(ge=0, le=100_000_000, description="minor units")]
+    capacity: Annotated[int, Field(ge=1, le=1_000_000)]
+
+
+class EventIn(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(max_length=5000)] = ""
+    category: Annotated[str, Field(max_length=50)] = ""
+    starts_at: datetime
+    venue: VenueIn
+    currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")] = "EUR"
+    per_user_limit: Annotated[int | None, Field(ge=1, le=50)] = None
+    image_url: Annotated[str, Field(max_length=500)] = ""
+    ticket_types: Annotated[list[TicketTypeIn], Field(min_length=1, max_length=20)]
+
+
+class VenueOut(BaseModel):
+    id: str
+    name: str
+    city: str
+    address: str
+    country: str
+
+
+class TicketTypeOut(BaseModel):
+    id: str
+    name: str
+    price: int
+    currency: str
+    capacity: int
+
+
+class EventOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    category: str
+    starts_at: str
+    venue: VenueOut
+    ticket_types: list[TicketTypeOut]
+    currency: str
+    per_user_limit: int
+    status: str
+    image_url: str
+
+    @classmethod
+    def of(cls, e: Event) -> EventOut:
+        v = e.venue
+        return cls(
+            id=e.id, name=e.name, description=e.description, category=e.category,
+            starts_at=e.starts_at,
+            venue=VenueOut(id=v.id, name=v.name, city=v.city, address=v.address,
+                           country=v.country),
+            ticket_types=[TicketTypeOut(id=t.id, name=t.name, price=t.price,
+                                        currency=t.currency, capacity=t.capacity)
+                          for t in e.ticket_types],
+            currency=e.currency, per_user_limit=e.per_user_limit, status=e.status,
+            image_url=e.image_url,
+        )
+
+
+class EventsOut(BaseModel):
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+class AvailabilityLine(BaseModel):
+    id: str
+    available: int
+
+
+class AvailabilityOut(BaseModel):
+    event_id: str
+    ticket_types: list[AvailabilityLine]
+
+
+class HealthOut(BaseModel):
+    status: str
+    checks: dict[str, str] = {}
+
+
+class ProblemOut(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    field: str | None = None

@@ -1,0 +1,105 @@
+"""Domain errors. Services raise them; the HTTP layer turns each into problem+json.
+
+``code`` becomes the problem ``type`` (``/problems/<code>``); ``field`` names the offending
+input where there is one.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str = "", *, field: str | None = None) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.field = field
+
+
+class InvalidInput(DomainError):
+    status = 422
+    code = "invalid-input"
+    title = "Invalid input"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+    title = "Authentication required"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not-found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class EmailTaken(Conflict):
+    code = "email-taken"
+    title = "Email already registered"
+
+
+class SoldOut(Conflict):
+    code = "sold-out"
+    title = "Sold out"
+
+
+class NotOnSale(Conflict):
+    code = "not-on-sale"
+    title = "Event is not on sale"
+
+
+class HoldExpired(Conflict):
+    code = "hold-expired"
+    title = "Hold expired"
+
+
+class HoldNotActive(Conflict):
+    code = "hold-not-active"
+    title = "Hold is no longer active"
+
+
+class PaymentInProgress(Conflict):
+    code = "payment-in-progress"
+    title = "Payment in progress"
+
+
+class PerUserLimit(DomainError):
+    status = 403
+    code = "per-user-limit"
+    title = "Per-user ticket limit reached"
+
+
+class DependencyUnavailable(DomainError):
+    status = 503
+    code = "dependency-unavailable"
+    title = "A dependency is unavailable"
+
+
+# Raised inside the purchase path; never reach HTTP.
+
+
+class PaymentDeclined(Exception):
+    """The gateway refused the charge for good (card declined)."""
+
+
+class PaymentUnavailable(Exception):
+    """The gateway failed transiently; the message should be retried."""
+
+
+class LedgerSoldOut(Exception):
+    """The ledger's capacity guard refused the sale."""

@@ -1,0 +1,39 @@
+"""Identifiers. Hold and order ids embed their event id so a request for ``/api/holds/{H}``
+can reach the event's Redis hash slot (``{event_id}``) without a cross-slot index.
+
+Format: ``<event_id>.<32 hex>``. Event ids are UUIDs, which never contain a dot.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+
+_EVENT_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_CHILD_ID = re.compile(r"^([A-Za-z0-9-]{1,64})\.([0-9a-f]{32})$")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_child_id(event_id: str) -> str:
+    """A hold or order id that routes to ``event_id``."""
+    return f"{event_id}.{uuid.uuid4().hex}"
+
+
+def is_event_id(value: str) -> bool:
+    return bool(_EVENT_ID.match(value))
+
+
+def event_of(child_id: str) -> str | None:
+    """The event id inside a hold or order id, or None when the id is malformed."""
+    m = _CHILD_ID.match(child_id)
+    return m.group(1) if m else None
+
+
+def new_ticket_code() -> str:
+    """A 20-character code printed on a ticket (100 bits of entropy, no ambiguous letters)."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(20))

@@ -1,0 +1,1 @@
+"""The local host: everything ``make run`` starts on one machine, without Azure."""

@@ -1,0 +1,267 @@
+"""Domain values: holds, orders, tickets, the payments message, users and events.
+
+Times are integer epoch milliseconds inside the domain (what the Lua scripts see) and ISO
+8601 UTC strings at the HTTP edge. Money is integer minor units plus an ISO 4217 code.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+def now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+class HoldStatus(StrEnum):
+    HELD = "held"
+    CHECKOUT = "checkout"
+    COMMITTED = "committed"
+    RELEASED = "released"
+
+
+ACTIVE_HOLD = frozenset({HoldStatus.HELD, HoldStatus.CHECKOUT})
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+
+
+class FailReason(StrEnum):
+    PAYMENT_DECLINED = "payment_declined"
+    PAYMENT_ERROR = "payment_error"
+    PAYMENT_TIMEOUT = "payment_timeout"
+    SOLD_OUT = "sold_out"
+    HOLD_EXPIRED = "hold_expired"
+
+
+@dataclass(frozen=True)
+class LineItem:
+    ticket_type_id: str
+    quantity: int
+    unit_price: int = 0
+
+
+@dataclass(frozen=True)
+class Hold:
+    id: str
+    event_id: str
+    user_id: str
+    status: HoldStatus
+    items: tuple[LineItem, ...]
+    total: int
+    currency: str
+    created_at: int
+    expires_at: int
+    order_id: str | None = None
+    ended_at: int | None = None
+    end_reason: str | None = None
+
+    @property
+    def quantity(self) -> int:
+        return sum(i.quantity for i in self.items)
+
+    @classmethod
+    def from_record(cls, event_id: str, raw: str | bytes) -> Hold:
+        """Parse the JSON record that the Lua scripts keep in ``holds:{E}``."""
+        r = json.loads(raw)
+        return cls(
+            id=r["id"],
+            event_id=event_id,
+            user_id=r["user_id"],
+            status=HoldStatus(r["status"]),
+            items=tuple(
+                LineItem(i["ticket_type_id"], int(i["quantity"]), int(i["unit_price"]))
+                for i in r["items"]
+            ),
+            total=int(r["total"]),
+            currency=r["currency"],
+            created_at=int(r["created_at"]),
+            expires_at=int(r["expires_at"]),
+            order_id=r.get("order_id") or None,
+            ended_at=int(r["ended_at"]) if r.get("ended_at") else None,
+            end_reason=r.get("end_reason") or None,
+        )
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """The payments-queue message: everything finalize needs, nothing it must look up."""
+
+    order_id: str
+    hold_id: str
+    event_id: str
+    user_id: str
+    items: tuple[LineItem, ...]
+    amount: int
+    currency: str
+    payment_token: str
+    created_at: int = 0
+    trace: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        body = asdict(self)
+        body["items"] = [asdict(i) for i in self.items]
+        return json.dumps(body, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> PaymentRequest:
+        b: dict[str, Any] = json.loads(raw)
+        return cls(
+            order_id=str(b["order_id"]),
+            hold_id=str(b["hold_id"]),
+            event_id=str(b["event_id"]),
+            user_id=str(b["user_id"]),
+            items=tuple(
+                LineItem(str(i["ticket_type_id"]), int(i["quantity"]), int(i["unit_price"]))
+                for i in b["items"]
+            ),
+            amount=int(b["amount"]),
+            currency=str(b["currency"]),
+            payment_token=str(b["payment_token"]),
+            created_at=int(b.get("created_at", 0)),
+            trace={str(k): str(v) for k, v in dict(b.get("trace") or {}).items()},
+        )
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: str
+    order_id: str
+    event_id: str
+    ticket_type_id: str
+    code: str
+    seat_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    hold_id: str
+    event_id: str
+    user_id: str
+    status: OrderStatus
+    total: int
+    currency: str
+    created_at: int
+    reason: str | None = None
+    tickets: tuple[Ticket, ...] = ()
+
+
+@dataclass(frozen=True)
+class Charge:
+    id: str
+    idempotency_key: str
+    amount: int
+    currency: str
+    refunded: bool = False
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    email: str
+    display_name: str
+    role: str
+    password_hash: str
+    created_at: int
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: what a verified session token resolves to."""
+
+    user_id: str
+    email: str
+    display_name: str
+    role: str
+    expires_at: int
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class InventoryLine:
+    """A ledger row of ``ticket_inventory``."""
+
+    event_id: str
+    ticket_type_id: str
+    capacity: int
+    sold: int
+
+
+@dataclass(frozen=True)
+class TicketType:
+    id: str
+    name: str
+    price: int
+    currency: str
+    capacity: int
+
+
+@dataclass(frozen=True)
+class Venue:
+    id: str
+    name: str
+    city: str
+    address: str = ""
+    country: str = ""
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    name: str
+    description: str
+    category: str
+    starts_at: str
+    venue: Venue
+    ticket_types: tuple[TicketType, ...]
+    currency: str
+    per_user_limit: int
+    status: str = "on_sale"
+    image_url: str = ""
+    created_at: int = 0
+    updated_at: int = 0
+
+    def to_document(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["ticket_types"] = [asdict(t) for t in self.ticket_types]
+        return doc
+
+    @classmethod
+    def from_document(cls, d: dict[str, Any]) -> Event:
+        v = d["venue"]
+        return cls(
+            id=d["id"],
+            name=d["name"],
+            description=d.get("description", ""),
+            category=d.get("category", ""),
+            starts_at=d["starts_at"],
+            venue=Venue(
+                id=v["id"], name=v["name"], city=v["city"],
+                address=v.get("address", ""), country=v.get("country", ""),
+            ),
+            ticket_types=tuple(
+                TicketType(t["id"], t["name"], int(t["price"]), t["currency"], int(t["capacity"]))
+                for t in d["ticket_types"]
+            ),
+            currency=d["currency"],
+            per_user_limit=int(d["per_user_limit"]),
+            status=d.get("status", "on_sale"),
+            image_url=d.get("image_url", ""),
+            created_at=int(d.get("created_at", 0)),
+            updated_at=int(d.get("updated_at", 0)),
+        )

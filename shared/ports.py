@@ -1,0 +1,180 @@
+"""Ports: the small Protocols that services depend on and adapters implement.
+
+Services import only this module and ``models``; no service imports Redis, SQLAlchemy or an
+Azure SDK. Every method is async because every implementation does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from shared.models import (
+    Charge,
+    Event,
+    Hold,
+    InventoryLine,
+    LineItem,
+    Order,
+    PaymentRequest,
+    Principal,
+    Ticket,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class ScriptResult:
+    """What an inventory script answered: ``ok`` or an error code, plus its payload."""
+
+    ok: bool
+    error: str = ""
+    data: dict[str, Any] | None = None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return (self.data or {}).get(key, default)
+
+
+@dataclass(frozen=True)
+class EventRules:
+    """What the hold script needs about an event, loaded next to its inventory."""
+
+    currency: str
+    per_user_limit: int
+    status: str
+    prices: dict[str, int]
+
+
+class InventoryStore(Protocol):
+    """Live inventory and holds (Redis + Lua): every change is one atomic script."""
+
+    async def hold(
+        self, event_id: str, hold_id: str, user_id: str, items: Sequence[LineItem],
+        now: int, expires_at: int, sweep: int,
+    ) -> ScriptResult: ...
+
+    async def checkout(
+        self, event_id: str, hold_id: str, user_id: str, order_id: str, now: int, pay_until: int,
+    ) -> ScriptResult: ...
+
+    async def commit(self, event_id: str, hold_id: str, order_id: str, now: int) -> ScriptResult: ...
+
+    async def release(
+        self, event_id: str, hold_id: str, user_id: str | None, now: int, reason: str,
+        allow_checkout: bool,
+    ) -> ScriptResult: ...
+
+    async def expire(self, event_id: str, now: int, limit: int, retention_ms: int) -> ScriptResult: ...
+
+    async def load(
+        self, event_id: str, rules: EventRules, lines: Sequence[InventoryLine], *,
+        replace: bool,
+    ) -> dict[str, int] | None:
+        """Set rules and availability; None when ``replace`` is false and it was loaded."""
+        ...
+
+    async def get_hold(self, event_id: str, hold_id: str) -> Hold | None: ...
+
+    async def hold_of_order(self, event_id: str, order_id: str) -> Hold | None: ...
+
+    async def availability(self, event_id: str) -> dict[str, int] | None: ...
+
+    async def active_holds(self, event_id: str) -> list[Hold]: ...
+
+    async def stuck_checkouts(self, event_id: str, before: int, limit: int) -> list[str]: ...
+
+
+class Ledger(Protocol):
+    """The SQL ledger: inventory capacity and sales, orders, tickets, payments."""
+
+    async def create_inventory(self, lines: Sequence[InventoryLine]) -> None: ...
+
+    async def inventory(self, event_id: str) -> list[InventoryLine]: ...
+
+    async def event_ids(self) -> list[str]: ...
+
+    async def get_order(self, order_id: str) -> Order | None: ...
+
+    async def orders_of_user(self, user_id: str, limit: int) -> list[Order]: ...
+
+    async def record_confirmed(
+        self, request: PaymentRequest, charge: Charge, tickets: Sequence[Ticket], now: int,
+    ) -> Order:
+        """Insert order + tickets + payment and add to ``sold`` in one transaction.
+
+        Raises LedgerSoldOut when the capacity guard refuses; returns the existing order when
+        one with this id or hold already exists (a concurrent or earlier finalize won).
+        """
+        ...
+
+    async def record_failed(
+        self, request: PaymentRequest, reason: str, now: int, refunded: Charge | None = None,
+    ) -> Order:
+        """Insert a failed order; returns the existing order when one already exists."""
+        ...
+
+
+class UserRepository(Protocol):
+    async def add_user(self, user: User) -> bool: ...
+
+    async def user_by_email(self, email: str) -> User | None: ...
+
+    async def user_by_id(self, user_id: str) -> User | None: ...
+
+
+class SessionRepository(Protocol):
+    """Durable sessions (SQL): the write-through copy behind the Redis session cache."""
+
+    async def add_session(self, token_hash: str, principal: Principal, now: int) -> None: ...
+
+    async def session(self, token_hash: str, now: int) -> Principal | None: ...
+
+    async def revoke_session(self, token_hash: str, now: int) -> None: ...
+
+
+class SessionCache(Protocol):
+    async def get(self, token_hash: str) -> Principal | None: ...
+
+    async def put(self, token_hash: str, principal: Principal, ttl_ms: int) -> None: ...
+
+    async def delete(self, token_hash: str) -> None: ...
+
+
+class CatalogStore(Protocol):
+    """Event documents (Cosmos DB in Azure, SQLite documents locally)."""
+
+    async def put_event(self, event: Event) -> None: ...
+
+    async def get_event(self, event_id: str) -> Event | None: ...
+
+    async def list_events(
+        self, *, q: str | None, city: str | None, starts_from: str | None,
+        starts_to: str | None, after: tuple[str, str] | None, limit: int,
+    ) -> list[Event]: ...
+
+    async def count_events(self) -> int: ...
+
+
+class PaymentBus(Protocol):
+    """The payments queue. ``publish`` is deduplicated on ``order_id`` (the message id)."""
+
+    async def publish(self, request: PaymentRequest) -> None: ...
+
+
+class PaymentGateway(Protocol):
+    """A card processor. ``charge`` with a seen idempotency key returns the first result."""
+
+    async def charge(
+        self, *, amount: int, currency: str, token: str, idempotency_key: str,
+    ) -> Charge: ...
+
+    async def refund(self, charge: Charge) -> None: ...
+
+    async def find_charge(self, idempotency_key: str) -> Charge | None: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...

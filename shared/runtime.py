@@ -1,0 +1,117 @@
+"""The composition root: builds adapters from settings and wires them into services.
+
+Building connects to nothing; clients connect on first use, so the function app can build
+its runtime at import time. ``migrate`` and ``close`` are explicit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from redis.asyncio import Redis, RedisCluster
+
+from shared.adapters.argon2_hasher import Argon2Hasher
+from shared.adapters.redis_sessions import RedisSessionCache
+from shared.adapters.redis_store import RedisInventory
+from shared.adapters.redis_stream_bus import RedisStreamBus, StreamNames
+from shared.adapters.servicebus_bus import ServiceBusBus
+from shared.adapters.simulated_gateway import SimulatedGateway
+from shared.adapters.sql_ledger import SqlLedger
+from shared.adapters.sqlite_catalog import SqliteCatalog
+from shared.models import now_ms
+from shared.ports import PaymentBus, PaymentGateway
+from shared.services.accounts import AccountService
+from shared.services.catalog import CatalogService
+from shared.services.checkout import CheckoutService
+from shared.services.finalize import Finalizer
+from shared.services.holds import HoldService
+from shared.services.inventory import InventoryService
+from shared.services.orders import OrderService
+from shared.services.reconcile import Reconciler
+from shared.settings import Settings
+
+
+def connect_redis(settings: Settings) -> Redis | RedisCluster:
+    if not settings.redis_url:
+        raise ValueError("REDIS_URL is not set (the local host sets it for its redis-server)")
+    options = {"decode_responses": True, "socket_timeout": 5, "socket_connect_timeout": 3}
+    if settings.redis_cluster:
+        return RedisCluster.from_url(settings.redis_url, **options)
+    return Redis.from_url(settings.redis_url, health_check_interval=30, **options)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    redis: Redis | RedisCluster
+    ledger: SqlLedger
+    catalog_store: SqliteCatalog
+    gateway: PaymentGateway
+    bus: PaymentBus
+    store: RedisInventory
+    inventory: InventoryService
+    holds: HoldService
+    checkout: CheckoutService
+    orders: OrderService
+    finalizer: Finalizer
+    reconciler: Reconciler
+    accounts: AccountService
+    catalog: CatalogService
+    clock: Callable[[], int]
+
+    @property
+    def stream_names(self) -> StreamNames:
+        return StreamNames.for_queue(self.settings.payments_queue)
+
+    async def migrate(self) -> None:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        await self.ledger.migrate()
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+        if isinstance(self.bus, ServiceBusBus):
+            await self.bus.close()
+        if isinstance(self.gateway, SimulatedGateway):
+            self.gateway.close()
+        self.ledger.close()
+        self.catalog_store.close()
+
+
+def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
+                  clock: Callable[[], int] = now_ms) -> Runtime:
+    if settings.catalog_backend != "sqlite":
+        raise ValueError(f"CATALOG_BACKEND={settings.catalog_backend!r}: supported is 'sqlite'")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    redis = connect_redis(settings)
+    ledger = SqlLedger.from_url(settings.effective_sql_url)
+    catalog_store = SqliteCatalog(settings.catalog_path)
+    gateway = gateway or SimulatedGateway(settings.gateway_path)
+    bus: PaymentBus
+    if settings.bus_backend == "servicebus":
+        bus = ServiceBusBus(queue=settings.payments_queue,
+                            connection_string=settings.servicebus_connection,
+                            namespace=settings.servicebus_namespace)
+    elif settings.bus_backend == "redis":
+        bus = RedisStreamBus(redis, settings.payments_queue)
+    else:
+        raise ValueError(f"BUS_BACKEND={settings.bus_backend!r}: use 'redis' or 'servicebus'")
+    store = RedisInventory(redis)
+    inventory = InventoryService(store, ledger, catalog_store)
+    finalizer = Finalizer(store, ledger, gateway, clock)
+    hasher = Argon2Hasher(time_cost=settings.argon2_time_cost,
+                          memory_kib=settings.argon2_memory_kib,
+                          parallelism=settings.argon2_parallelism)
+    return Runtime(
+        settings=settings, redis=redis, ledger=ledger, catalog_store=catalog_store,
+        gateway=gateway, bus=bus, store=store, inventory=inventory,
+        holds=HoldService(store, inventory, settings, clock),
+        checkout=CheckoutService(store, bus, settings, clock),
+        orders=OrderService(store, ledger),
+        finalizer=finalizer,
+        reconciler=Reconciler(store, ledger, inventory, finalizer, settings),
+        accounts=AccountService(ledger, ledger, RedisSessionCache(redis), hasher, settings,
+                                clock),
+        catalog=CatalogService(catalog_store, ledger, inventory, settings, clock),
+        clock=clock,
+    )

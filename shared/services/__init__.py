@@ -1,0 +1,1 @@
+"""Services: the business rules. They depend on ``shared.ports`` only."""

@@ -1,0 +1,125 @@
+"""Catalog: events as buyers browse them, and event creation for organisers.
+
+Creating an event writes the ledger's ``ticket_inventory`` first (capacity is the ledger's
+truth), then the catalog document, then loads Redis; a failure of the last step is healed
+by the first hold or the reconciler, which load missing inventory.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from shared import ids
+from shared.errors import InvalidInput, NotFound
+from shared.models import Event, InventoryLine, TicketType, Venue
+from shared.ports import CatalogStore, Ledger
+from shared.services.inventory import InventoryService
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TicketTypeDraft:
+    name: str
+    price: int
+    capacity: int
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    name: str
+    description: str
+    category: str
+    starts_at: datetime
+    venue: Venue
+    currency: str
+    ticket_types: tuple[TicketTypeDraft, ...]
+    per_user_limit: int | None = None
+    image_url: str = ""
+
+
+def utc_iso(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def encode_cursor(event: Event) -> str:
+    return base64.urlsafe_b64encode(json.dumps([event.starts_at, event.id]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        starts_at, event_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return str(starts_at), str(event_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("malformed cursor", field="cursor") from exc
+
+
+class CatalogService:
+    def __init__(self, store: CatalogStore, ledger: Ledger, inventory: InventoryService,
+                 settings: Settings, clock: Callable[[], int]) -> None:
+        self._store = store
+        self._ledger = ledger
+        self._inventory = inventory
+        self._settings = settings
+        self._clock = clock
+
+    async def create_event(self, draft: EventDraft) -> Event:
+        names = [t.name.strip().lower() for t in draft.ticket_types]
+        if len(set(names)) != len(names):
+            raise InvalidInput("ticket type names must be unique", field="ticket_types")
+        now = self._clock()
+        currency = draft.currency.upper()
+        event = Event(
+            id=ids.new_id(), name=draft.name.strip(), description=draft.description.strip(),
+            category=draft.category.strip(), starts_at=utc_iso(draft.starts_at),
+            venue=Venue(id=draft.venue.id or ids.new_id(), name=draft.venue.name,
+                        city=draft.venue.city, address=draft.venue.address,
+                        country=draft.venue.country),
+            ticket_types=tuple(
+                TicketType(id=ids.new_id(), name=t.name.strip(), price=t.price,
+                           currency=currency, capacity=t.capacity)
+                for t in draft.ticket_types
+            ),
+            currency=currency,
+            per_user_limit=draft.per_user_limit or self._settings.default_per_user_limit,
+            image_url=draft.image_url, created_at=now, updated_at=now,
+        )
+        await self._ledger.create_inventory([
+            InventoryLine(event.id, t.id, t.capacity, 0) for t in event.ticket_types
+        ])
+        await self._store.put_event(event)
+        try:
+            await self._inventory.load(event.id, replace=True)
+        except Exception:
+            log.warning("catalog: inventory of %s not loaded now; the first hold loads it",
+                        event.id, exc_info=True)
+        return event
+
+    async def get_event(self, event_id: str) -> Event:
+        event = await self._store.get_event(event_id) if ids.is_event_id(event_id) else None
+        if event is None:
+            raise NotFound(f"event {event_id} not found")
+        return event
+
+    async def list_events(
+        self, *, q: str | None = None, city: str | None = None,
+        starts_from: datetime | None = None, starts_to: datetime | None = None,
+        limit: int = 20, cursor: str | None = None,
+    ) -> tuple[list[Event], str | None]:
+        after = decode_cursor(cursor) if cursor else None
+        events = await self._store.list_events(
+            q=q, city=city,
+            starts_from=utc_iso(starts_from) if starts_from else None,
+            starts_to=utc_iso(starts_to) if starts_to else None,
+            after=after, limit=limit + 1,
+        )
+        next_cursor = encode_cursor(events[limit - 1]) if len(events) > limit else None
+        return events[:limit], next_cursor

@@ -1,0 +1,64 @@
+"""Checkout: turn a hold into a pending order and queue its payment.
+
+The hold moves to checkout (one script) and gets its order id; the payment request is
+published with ``message_id = order_id``. A retry of the same checkout finds the same order
+id and publishes again, which the queue's duplicate detection and the idempotent finalize
+handler absorb; so a failed publish is answered 503 and is safe to retry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+from shared import ids
+from shared.errors import DependencyUnavailable, HoldExpired, HoldNotActive, NotFound
+from shared.models import Hold, HoldStatus, PaymentRequest, Principal
+from shared.ports import InventoryStore, PaymentBus
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class CheckoutService:
+    def __init__(self, store: InventoryStore, bus: PaymentBus, settings: Settings,
+                 clock: Callable[[], int]) -> None:
+        self._store = store
+        self._bus = bus
+        self._settings = settings
+        self._clock = clock
+
+    async def checkout(self, user: Principal, hold_id: str, payment_token: str) -> Hold:
+        """Returns the hold in checkout (or committed), carrying its order id."""
+        event_id = ids.event_of(hold_id)
+        if event_id is None:
+            raise NotFound("hold not found")
+        now = self._clock()
+        result = await self._store.checkout(
+            event_id, hold_id, user.user_id, ids.new_child_id(event_id), now,
+            now + self._settings.payment_window_seconds * 1000,
+        )
+        if not result.ok:
+            if result.error == "expired":
+                raise HoldExpired("the hold expired before checkout; its tickets were released")
+            if result.error == "released":
+                raise HoldNotActive(f"the hold was released ({result.get('reason')})")
+            raise NotFound("hold not found")
+        hold = Hold.from_record(event_id, json.dumps(result.get("hold")))
+        assert hold.order_id is not None
+        if hold.status == HoldStatus.COMMITTED:
+            return hold
+        request = PaymentRequest(
+            order_id=hold.order_id, hold_id=hold.id, event_id=event_id, user_id=user.user_id,
+            items=hold.items, amount=hold.total, currency=hold.currency,
+            payment_token=payment_token, created_at=now,
+        )
+        try:
+            await self._bus.publish(request)
+        except Exception as exc:
+            log.warning("checkout: publishing %s failed: %s", hold.order_id, exc)
+            raise DependencyUnavailable(
+                "the payments queue is unavailable; retry the checkout (same order)",
+                field="payments-queue") from exc
+        return hold

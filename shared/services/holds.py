@@ -1,0 +1,111 @@
+"""Holds: a buyer takes tickets for a while (all or nothing, within the per-user limit).
+
+One script call on the hot path; the only other call happens when the event's inventory
+is not in Redis yet (first hold after a restart), which loads it and tries once more.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+from shared import ids
+from shared.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    NotOnSale,
+    PaymentInProgress,
+    PerUserLimit,
+    SoldOut,
+)
+from shared.models import Hold, LineItem, Principal
+from shared.ports import InventoryStore, ScriptResult
+from shared.services.inventory import InventoryService
+from shared.settings import Settings
+
+
+def _field_of(items: Sequence[LineItem], ticket_type_id: str, name: str) -> str:
+    for i, item in enumerate(items):
+        if item.ticket_type_id == ticket_type_id:
+            return f"items[{i}].{name}"
+    return "items"
+
+
+class HoldService:
+    def __init__(self, store: InventoryStore, inventory: InventoryService, settings: Settings,
+                 clock: Callable[[], int]) -> None:
+        self._store = store
+        self._inventory = inventory
+        self._settings = settings
+        self._clock = clock
+
+    async def create(self, user: Principal, event_id: str, items: Sequence[LineItem]) -> Hold:
+        if not ids.is_event_id(event_id):
+            raise NotFound(f"event {event_id} not found")
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.ticket_type_id in seen:
+                raise InvalidInput("each ticket type may appear once",
+                                   field=f"items[{i}].ticket_type_id")
+            seen.add(item.ticket_type_id)
+        hold_id = ids.new_child_id(event_id)
+        result = await self._take(event_id, hold_id, user, items)
+        if result.error == "not_loaded":
+            if not await self._inventory.load(event_id):
+                raise NotFound(f"event {event_id} not found")
+            result = await self._take(event_id, hold_id, user, items)
+        if result.ok:
+            return self._hold(event_id, result)
+        error, tt = result.error, str(result.get("ticket_type_id", ""))
+        if error == "sold_out":
+            raise SoldOut(f"not enough tickets of type {tt} left "
+                          f"({result.get('available')} available)",
+                          field=_field_of(items, tt, "quantity"))
+        if error == "per_user_limit":
+            limit, held = int(result.get("limit")), int(result.get("held"))
+            raise PerUserLimit(f"at most {limit} tickets per buyer for this event; "
+                               f"you hold or bought {held}", field="items")
+        if error == "unknown_ticket_type":
+            raise InvalidInput(f"unknown ticket type {tt}",
+                               field=_field_of(items, tt, "ticket_type_id"))
+        if error == "bad_quantity":
+            raise InvalidInput("quantity must be a positive integer",
+                               field=_field_of(items, tt, "quantity"))
+        if error == "not_on_sale":
+            raise NotOnSale(f"event is {result.get('status') or 'not on sale'}")
+        raise RuntimeError(f"hold script answered {error!r}")
+
+    async def _take(self, event_id: str, hold_id: str, user: Principal,
+                    items: Sequence[LineItem]) -> ScriptResult:
+        now = self._clock()
+        return await self._store.hold(
+            event_id, hold_id, user.user_id, items, now=now,
+            expires_at=now + self._settings.hold_seconds * 1000,
+            sweep=self._settings.expired_sweep_per_hold,
+        )
+
+    @staticmethod
+    def _hold(event_id: str, result: ScriptResult) -> Hold:
+        return Hold.from_record(event_id, json.dumps(result.get("hold")))
+
+    async def get(self, user: Principal, hold_id: str) -> Hold:
+        event_id = ids.event_of(hold_id)
+        hold = await self._store.get_hold(event_id, hold_id) if event_id else None
+        if hold is None or hold.user_id != user.user_id:
+            raise NotFound("hold not found")
+        return hold
+
+    async def release(self, user: Principal, hold_id: str) -> None:
+        event_id = ids.event_of(hold_id)
+        if event_id is None:
+            raise NotFound("hold not found")
+        result = await self._store.release(
+            event_id, hold_id, user.user_id, self._clock(), "cancelled", allow_checkout=False)
+        if result.ok:
+            return
+        if result.error == "in_checkout":
+            raise PaymentInProgress("the payment for this hold is being processed")
+        if result.error == "committed":
+            raise Conflict("this hold has been paid for")
+        raise NotFound("hold not found")

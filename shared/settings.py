@@ -1,0 +1,113 @@
+"""Settings: every environment variable the app reads, parsed once into a frozen dataclass.
+
+The README's configuration table lists the same names; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where local state lives (redis AOF, SQLite files, simulated gateway).
+    data_dir: Path = Path(".local")
+    # Redis: empty means "the local host starts its own redis-server".
+    redis_url: str = ""
+    redis_cluster: bool = False
+    # Ledger: a SQLAlchemy URL. SQLite by default; mssql+pyodbc in Azure.
+    sql_url: str = ""
+    # Catalog documents: "sqlite" (embedded) or "cosmos".
+    catalog_backend: str = "sqlite"
+    # Payments queue: "redis" (Redis Stream) or "servicebus".
+    bus_backend: str = "redis"
+    servicebus_connection: str = ""
+    servicebus_namespace: str = ""
+    payments_queue: str = "payments"
+    # Same number as the Service Bus queue's maxDeliveryCount.
+    max_delivery_count: int = 10
+    # Local stream: how long an unacknowledged message waits before redelivery (the lock).
+    redelivery_ms: int = 5_000
+    consumer_concurrency: int = 16
+    # Purchase rules.
+    hold_seconds: int = 600
+    payment_window_seconds: int = 900
+    default_per_user_limit: int = 8
+    expired_sweep_per_hold: int = 3
+    hold_record_retention_seconds: int = 86_400
+    reconcile_interval_seconds: float = 5.0
+    # Accounts.
+    session_seconds: int = 86_400
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65_536
+    argon2_parallelism: int = 2
+    admin_email: str = "admin@example.com"
+    admin_password: str = "admin-password"
+    # Local host.
+    host: str = "127.0.0.1"
+    port: int = 7071
+    static_dir: Path = Path("static")
+    seed_demo: bool = True
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def effective_sql_url(self) -> str:
+        return self.sql_url or f"sqlite:///{self.data_dir / 'ledger.sqlite'}"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.sqlite"
+
+    @property
+    def gateway_path(self) -> Path:
+        return self.data_dir / "gateway.sqlite"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        e = os.environ if env is None else env
+        d = cls()
+
+        def s(name: str, default: str) -> str:
+            return e.get(name, default) or default
+
+        return cls(
+            data_dir=Path(s("LEAP_DATA_DIR", str(d.data_dir))),
+            redis_url=e.get("REDIS_URL", ""),
+            redis_cluster=_bool(e.get("REDIS_CLUSTER", "false")),
+            sql_url=e.get("SQL_URL", ""),
+            catalog_backend=s("CATALOG_BACKEND", d.catalog_backend),
+            bus_backend=s("BUS_BACKEND", d.bus_backend),
+            servicebus_connection=e.get("SERVICEBUS_CONNECTION", ""),
+            servicebus_namespace=e.get("SERVICEBUS_CONNECTION__fullyQualifiedNamespace", ""),
+            payments_queue=s("PAYMENTS_QUEUE", d.payments_queue),
+            max_delivery_count=int(s("MAX_DELIVERY_COUNT", str(d.max_delivery_count))),
+            redelivery_ms=int(s("REDELIVERY_MS", str(d.redelivery_ms))),
+            consumer_concurrency=int(s("CONSUMER_CONCURRENCY", str(d.consumer_concurrency))),
+            hold_seconds=int(s("HOLD_SECONDS", str(d.hold_seconds))),
+            payment_window_seconds=int(
+                s("PAYMENT_WINDOW_SECONDS", str(d.payment_window_seconds))
+            ),
+            default_per_user_limit=int(
+                s("DEFAULT_PER_USER_LIMIT", str(d.default_per_user_limit))
+            ),
+            reconcile_interval_seconds=float(
+                s("RECONCILE_INTERVAL_SECONDS", str(d.reconcile_interval_seconds))
+            ),
+            session_seconds=int(s("SESSION_SECONDS", str(d.session_seconds))),
+            argon2_time_cost=int(s("ARGON2_TIME_COST", str(d.argon2_time_cost))),
+            argon2_memory_kib=int(s("ARGON2_MEMORY_KIB", str(d.argon2_memory_kib))),
+            argon2_parallelism=int(s("ARGON2_PARALLELISM", str(d.argon2_parallelism))),
+            admin_email=s("ADMIN_EMAIL", d.admin_email),
+            admin_password=s("ADMIN_PASSWORD", d.admin_password),
+            host=s("HOST", d.host),
+            port=int(s("PORT", str(d.port))),
+            static_dir=Path(s("STATIC_DIR", str(d.static_dir))),
+            seed_demo=_bool(s("SEED_DEMO", "true")),
+        )
