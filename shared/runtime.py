@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from redis.asyncio import Redis, RedisCluster
+from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 
 from shared.adapters.argon2_hasher import Argon2Hasher
 from shared.adapters.redis_sessions import RedisSessionCache
@@ -35,10 +35,16 @@ from shared.settings import Settings
 def connect_redis(settings: Settings) -> Redis | RedisCluster:
     if not settings.redis_url:
         raise ValueError("REDIS_URL is not set (the local host sets it for its redis-server)")
+    """A client with a bounded pool: under a burst, requests wait briefly for a connection
+    (``timeout``) instead of failing, and Redis never sees more than ``max_connections``."""
     options = {"decode_responses": True, "socket_timeout": 5, "socket_connect_timeout": 3}
     if settings.redis_cluster:
-        return RedisCluster.from_url(settings.redis_url, **options)
-    return Redis.from_url(settings.redis_url, health_check_interval=30, **options)
+        return RedisCluster.from_url(settings.redis_url,
+                                     max_connections=settings.redis_max_connections, **options)
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url, max_connections=settings.redis_max_connections, timeout=10,
+        health_check_interval=30, **options)
+    return Redis(connection_pool=pool)
 
 
 @dataclass

@@ -22,6 +22,7 @@ class Settings:
     # Redis: empty means "the local host starts its own redis-server".
     redis_url: str = ""
     redis_cluster: bool = False
+    redis_max_connections: int = 64
     # Ledger: a SQLAlchemy URL. SQLite by default; mssql+pyodbc in Azure.
     sql_url: str = ""
     # Catalog documents: "sqlite" (embedded) or "cosmos".
@@ -81,6 +82,8 @@ class Settings:
             data_dir=Path(s("LEAP_DATA_DIR", str(d.data_dir))),
             redis_url=e.get("REDIS_URL", ""),
             redis_cluster=_bool(e.get("REDIS_CLUSTER", "false")),
+            redis_max_connections=int(
+                s("REDIS_MAX_CONNECTIONS", str(d.redis_max_connections))),
             sql_url=e.get("SQL_URL", ""),
             catalog_backend=s("CATALOG_BACKEND", d.catalog_backend),
             bus_backend=s("BUS_BACKEND", d.bus_backend),

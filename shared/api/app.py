@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -28,7 +29,10 @@ class SpaFiles(StaticFiles):
                                 headers={"Cache-Control": "no-cache"})
 
 
-def create_app(runtime: Runtime, static_dir: Path | None = None) -> FastAPI:
+def create_app(runtime: Runtime | Callable[[], Runtime],
+               static_dir: Path | None = None) -> FastAPI:
+    """The API. ``runtime`` may be a provider, so the function app can import without
+    configuration and build its runtime on the first request."""
     app = FastAPI(
         title="Leap Ticketing API",
         version="1.0.0",
@@ -37,7 +41,7 @@ def create_app(runtime: Runtime, static_dir: Path | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
-    app.state.runtime = runtime
+    app.state.runtime = runtime if callable(runtime) else (lambda: runtime)
     problems.install(app)
     for module in (health, auth, events, holds, orders, admin):
         app.include_router(module.router)

@@ -12,7 +12,7 @@ from shared.runtime import Runtime
 
 
 def runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
+    rt: Runtime = request.app.state.runtime()
     return rt
 
 

@@ -1,0 +1,58 @@
+"""Fixtures that start real servers: one redis-server per session (flushed per test), a
+fresh SQLite ledger and catalog per test, and, on request, the live stack over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import redis
+
+from shared.local.redis_server import RedisServer
+from shared.runtime import Runtime, build_runtime
+from shared.settings import Settings
+from tests.support import Clock, Live
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"), appendonly=False)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(redis_server: RedisServer, tmp_path: Path) -> Settings:
+    redis.Redis.from_url(redis_server.url).flushall()
+    return replace(
+        Settings(),
+        data_dir=tmp_path / "data",
+        redis_url=redis_server.url,
+        # Cheap hashing keeps the suite fast; production parameters come from settings.
+        argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1,
+        max_delivery_count=3, redelivery_ms=150, seed_demo=False,
+    )
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def rt(settings: Settings, clock: Clock) -> AsyncIterator[Runtime]:
+    runtime = build_runtime(settings, clock=clock)
+    await runtime.migrate()
+    yield runtime
+    await runtime.close()
+
+
+@pytest.fixture
+async def live(settings: Settings, rt: Runtime) -> AsyncIterator[Live]:
+    """The stack served over HTTP on a free port; ``rt`` shares its Redis and files."""
+    stack = Live(settings).start()
+    yield stack
+    stack.stop()

@@ -1,0 +1,145 @@
+"""Test helpers: a controllable clock, event and buyer factories, the live stack in a thread,
+and the inventory invariant of DESIGN.md that every purchase-path test ends with."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from shared.local.redis_server import free_port
+from shared.local.stack import LocalStack
+from shared.models import Event, Principal, Venue, now_ms
+from shared.runtime import Runtime, build_runtime
+from shared.services.catalog import EventDraft, TicketTypeDraft
+from shared.settings import Settings
+
+
+class Clock:
+    """A clock the test moves by hand (epoch ms)."""
+
+    def __init__(self) -> None:
+        self.now = now_ms()
+
+    def __call__(self) -> int:
+        return self.now
+
+    def advance(self, seconds: float) -> int:
+        self.now += int(seconds * 1000)
+        return self.now
+
+
+async def make_event(rt: Runtime, capacities: Mapping[str, int], *, price: int = 1000,
+                     per_user_limit: int | None = None, name: str = "Test night",
+                     city: str = "Lisbon", days_ahead: int = 10) -> Event:
+    return await rt.catalog.create_event(EventDraft(
+        name=name, description="a test event", category="music",
+        starts_at=datetime.now(UTC) + timedelta(days=days_ahead),
+        venue=Venue("", "Test Hall", city, "1 Test St", "Portugal"), currency="EUR",
+        per_user_limit=per_user_limit,
+        ticket_types=tuple(TicketTypeDraft(n, price, c) for n, c in capacities.items()),
+    ))
+
+
+def type_id(event: Event, name: str) -> str:
+    return next(t.id for t in event.ticket_types if t.name == name)
+
+
+_counter = iter(range(1, 10**9))
+
+
+async def make_buyer(rt: Runtime, role: str = "user") -> tuple[str, Principal]:
+    """Register and log in a fresh buyer; returns (bearer token, principal)."""
+    email = f"buyer{next(_counter)}-{now_ms()}@example.com"
+    await rt.accounts.register(email, "correct horse battery", "Buyer", role=role)
+    return await rt.accounts.login(email, "correct horse battery")
+
+
+async def assert_invariant(rt: Runtime, event_id: str) -> None:
+    """available + active hold quantities + sold == capacity, and available >= 0, per type."""
+    lines = await rt.ledger.inventory(event_id)
+    available = await rt.store.availability(event_id)
+    assert available is not None, "inventory not loaded"
+    active: dict[str, int] = {}
+    for hold in await rt.store.active_holds(event_id):
+        for item in hold.items:
+            active[item.ticket_type_id] = active.get(item.ticket_type_id, 0) + item.quantity
+    assert lines, "event has no ledger inventory"
+    for line in lines:
+        a = available[line.ticket_type_id]
+        h = active.get(line.ticket_type_id, 0)
+        assert a >= 0, f"{line.ticket_type_id}: available {a} < 0"
+        assert a + h + line.sold == line.capacity, (
+            f"{line.ticket_type_id}: available {a} + held {h} + sold {line.sold}"
+            f" != capacity {line.capacity}")
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+    """Poll ``check`` until it is true (waits for background work; asserts nothing on time)."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.05)
+
+
+@dataclass
+class Live:
+    """The local stack (API + consumers + reconciler) served over real HTTP in a thread."""
+
+    settings: Settings
+    base_url: str = ""
+    _stack: LocalStack | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+    _thread: threading.Thread | None = None
+    _error: BaseException | None = None
+
+    def start(self) -> Live:
+        port = free_port()
+        self.base_url = f"http://127.0.0.1:{port}"
+        ready = threading.Event()
+
+        async def main() -> None:
+            rt = build_runtime(self.settings)
+            try:
+                await rt.migrate()
+                self._stack = LocalStack(rt, host="127.0.0.1", port=port,
+                                         reconcile_interval=0.2)
+                self._loop = asyncio.get_running_loop()
+                ready.set()
+                await self._stack.run()
+            finally:
+                await rt.close()
+
+        def run() -> None:
+            try:
+                asyncio.run(main())
+            except BaseException as exc:
+                self._error = exc
+                ready.set()
+
+        self._thread = threading.Thread(target=run, name="live-stack", daemon=True)
+        self._thread.start()
+        ready.wait(30)
+        deadline = time.monotonic() + 30
+        while not (self._stack and self._stack.started):
+            if self._error or time.monotonic() > deadline:
+                raise RuntimeError(f"live stack did not start: {self._error!r}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        if self._loop and self._stack:
+            self._loop.call_soon_threadsafe(self._stack.stop)
+        if self._thread:
+            self._thread.join(30)
+
+    def client(self, token: str | None = None, **kwargs: object) -> httpx.AsyncClient:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30,
+                                 limits=httpx.Limits(max_connections=200), **kwargs)  # type: ignore[arg-type]
