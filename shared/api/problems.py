@@ -57,7 +57,8 @@ def field_path(loc: Sequence[Any]) -> str:
 async def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return problem(exc.status, exc.code, exc.detail, title=exc.title,
+    detail = f"{exc.field}: {exc.detail}" if exc.field and exc.status == 422 else exc.detail
+    return problem(exc.status, exc.code, detail, title=exc.title,
                    instance=request.url.path, headers=headers, field=exc.field)
 
 
