@@ -58,14 +58,18 @@ class InventoryStore(Protocol):
         self, event_id: str, hold_id: str, user_id: str, order_id: str, now: int, pay_until: int,
     ) -> ScriptResult: ...
 
-    async def commit(self, event_id: str, hold_id: str, order_id: str, now: int) -> ScriptResult: ...
+    async def commit(
+        self, event_id: str, hold_id: str, order_id: str, now: int,
+    ) -> ScriptResult: ...
 
     async def release(
         self, event_id: str, hold_id: str, user_id: str | None, now: int, reason: str,
         allow_checkout: bool,
     ) -> ScriptResult: ...
 
-    async def expire(self, event_id: str, now: int, limit: int, retention_ms: int) -> ScriptResult: ...
+    async def expire(
+        self, event_id: str, now: int, limit: int, retention_ms: int,
+    ) -> ScriptResult: ...
 
     async def load(
         self, event_id: str, rules: EventRules, lines: Sequence[InventoryLine], *,

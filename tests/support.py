@@ -79,9 +79,9 @@ async def assert_invariant(rt: Runtime, event_id: str) -> None:
             f" != capacity {line.capacity}")
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+async def eventually(check: Callable[[], Awaitable[bool]], limit: float = 20.0) -> None:
     """Poll ``check`` until it is true (waits for background work; asserts nothing on time)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + limit
     while not await check():
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached")

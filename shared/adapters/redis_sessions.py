@@ -1,4 +1,4 @@
-"""SessionCache on Redis: ``sess:<sha256 of token>`` -> principal JSON, expiring with the session."""
+"""SessionCache on Redis: ``sess:<sha256 of token>`` -> principal JSON, expiring with it."""
 
 from __future__ import annotations
 

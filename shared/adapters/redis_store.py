@@ -57,7 +57,8 @@ class RedisInventory:
         self, event_id: str, hold_id: str, user_id: str | None, now: int, reason: str,
         allow_checkout: bool,
     ) -> ScriptResult:
-        args = [hold_id, user_id or "", now, reason, "1" if allow_checkout else "0"]
+        args: list[str | int] = [hold_id, user_id or "", now, reason,
+                                 "1" if allow_checkout else "0"]
         return await self._run("release", event_id, args)
 
     async def expire(self, event_id: str, now: int, limit: int, retention_ms: int) -> ScriptResult:
@@ -78,25 +79,25 @@ class RedisInventory:
         return {k: int(v) for k, v in dict(result.get("available") or {}).items()}
 
     async def get_hold(self, event_id: str, hold_id: str) -> Hold | None:
-        raw = await self._redis.hget(event_keys(event_id)[HOLDS], hold_id)  # type: ignore[misc]
+        raw = await self._redis.hget(event_keys(event_id)[HOLDS], hold_id)
         return Hold.from_record(event_id, raw) if raw else None
 
     async def hold_of_order(self, event_id: str, order_id: str) -> Hold | None:
         key = event_keys(event_id)[HOLDS]
-        hold_id = await self._redis.hget(key, f"o:{order_id}")  # type: ignore[misc]
+        hold_id = await self._redis.hget(key, f"o:{order_id}")
         if not hold_id:
             return None
         return await self.get_hold(event_id, _text(hold_id))
 
     async def availability(self, event_id: str) -> dict[str, int] | None:
-        raw = await self._redis.hgetall(event_keys(event_id)[INV])  # type: ignore[misc]
+        raw = await self._redis.hgetall(event_keys(event_id)[INV])
         if not raw:
             return None
         return {_text(k): int(v) for k, v in raw.items()}
 
     async def active_holds(self, event_id: str) -> list[Hold]:
         """Every held or checkout hold (tests and invariant checks; O(holds))."""
-        raw = await self._redis.hgetall(event_keys(event_id)[HOLDS])  # type: ignore[misc]
+        raw = await self._redis.hgetall(event_keys(event_id)[HOLDS])
         holds = [
             Hold.from_record(event_id, v) for k, v in raw.items() if not _text(k).startswith("o:")
         ]
@@ -104,7 +105,7 @@ class RedisInventory:
 
     async def stuck_checkouts(self, event_id: str, before: int, limit: int) -> list[str]:
         key = event_keys(event_id)[HPAY]
-        ids = await self._redis.zrangebyscore(key, "-inf", before, start=0, num=limit)
+        ids: Any = await self._redis.zrangebyscore(key, "-inf", before, start=0, num=limit)
         return [_text(i) for i in ids]
 
 

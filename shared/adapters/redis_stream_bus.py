@@ -102,10 +102,11 @@ class StreamConsumer:
 
     async def run_once(self, block: bool = True) -> int:
         """Redeliver overdue messages, then read new ones; returns how many were handled."""
-        _, claimed, *_ = await self._redis.xautoclaim(
+        claim: Any = await self._redis.xautoclaim(
             self._stream, GROUP, self._consumer, min_idle_time=self._redelivery_ms,
             start_id="0-0", count=self._batch,
         )
+        claimed: list[tuple[str, dict[str, str] | None]] = claim[1]
         entries: list[tuple[str, dict[str, str], int]] = []
         for entry_id, fields in claimed:
             if fields is None:
@@ -116,7 +117,7 @@ class StreamConsumer:
             else:
                 entries.append((entry_id, fields, count))
         if not entries:
-            response = await self._redis.xreadgroup(
+            response: Any = await self._redis.xreadgroup(
                 GROUP, self._consumer, {self._stream: ">"}, count=self._batch,
                 block=self._block_ms if block else None,
             )

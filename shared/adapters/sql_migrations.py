@@ -28,7 +28,8 @@ def _v1_ledger(conn: sa.Connection) -> None:
 
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "ledger: users, sessions, ticket_inventory, orders, tickets, payments", _v1_ledger),
+    Migration(1, "ledger: users, sessions, ticket_inventory, orders, tickets, payments",
+              _v1_ledger),
 )
 
 

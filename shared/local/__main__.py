@@ -37,7 +37,7 @@ async def serve(settings: Settings) -> None:
             loop.add_signal_handler(sig, stack.stop)
 
         async def banner() -> None:
-            while not stack.started:
+            while not stack.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
                 await asyncio.sleep(0.05)
             url = f"http://{settings.host}:{settings.port}"
             print(f"\nLeap Ticketing is running at {url}\n"
@@ -54,7 +54,8 @@ async def serve(settings: Settings) -> None:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
     redis: RedisServer | None = None
     if not settings.redis_url:

@@ -8,6 +8,7 @@ are random; only their SHA-256 is stored anywhere.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import re
 import secrets
@@ -100,7 +101,5 @@ class AccountService:
     async def ensure_admin(self, email: str, password: str) -> None:
         """Create the configured admin account when it does not exist (local runs)."""
         if await self._users.user_by_email(normalize_email(email)) is None:
-            try:
+            with contextlib.suppress(EmailTaken):  # another process created it first
                 await self.register(email, password, "Administrator", role="admin")
-            except EmailTaken:
-                pass

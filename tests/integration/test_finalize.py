@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +17,16 @@ from shared.adapters.simulated_gateway import SimulatedGateway
 from shared.adapters.sql_ledger import SqlLedger
 from shared.adapters.sql_schema import orders, payments, tickets
 from shared.errors import HoldExpired, PaymentUnavailable
-from shared.models import Charge, Event, LineItem, OrderStatus, PaymentRequest, Principal, Ticket
+from shared.models import (
+    Charge,
+    Event,
+    LineItem,
+    Order,
+    OrderStatus,
+    PaymentRequest,
+    Principal,
+    Ticket,
+)
 from shared.runtime import Runtime
 from tests.support import Clock, assert_invariant, make_buyer, make_event, type_id
 
@@ -77,7 +87,7 @@ class CrashingLedger(SqlLedger):
     crashes = 1
 
     async def record_confirmed(self, request: PaymentRequest, charge: Charge,
-                               new_tickets: Sequence[Ticket], now: int) -> object:  # type: ignore[override]
+                               new_tickets: Sequence[Ticket], now: int) -> Order:
         if self.crashes:
             self.crashes -= 1
             raise ConnectionError("process died before COMMIT (simulated)")
@@ -162,7 +172,7 @@ async def test_transient_failures_retry_then_dead_letter_fails_the_order(rt: Run
     order = await rt.ledger.get_order(request.order_id)
     assert order is not None and (order.status, order.reason) == (OrderStatus.FAILED,
                                                                   "payment_error")
-    dead = await rt.redis.xrange(rt.stream_names.dlq)
+    dead: Any = await rt.redis.xrange(rt.stream_names.dlq)
     assert len(dead) == 1 and dead[0][1]["delivery_count"] == "3"
     assert await main.depth() == {rt.stream_names.stream: 0, rt.stream_names.dlq: 0}
     assert await rt.store.availability(event.id) == {type_id(event, "GA"): 10}
@@ -176,10 +186,10 @@ async def test_transient_failure_then_success_confirms_once(rt: Runtime) -> None
     real = rt.gateway.charge
     failures = iter([PaymentUnavailable("gateway timeout (injected)")])
 
-    async def flaky(**kwargs: object) -> Charge:
+    async def flaky(**kwargs: Any) -> Charge:
         for exc in failures:
             raise exc
-        return await real(**kwargs)  # type: ignore[arg-type]
+        return await real(**kwargs)
 
     rt.gateway.charge = flaky  # type: ignore[method-assign]
     with pytest.raises(PaymentUnavailable):
@@ -196,7 +206,7 @@ async def test_ledger_refuses_an_oversell_when_redis_inventory_is_wrong(rt: Runt
     _, first = await make_buyer(rt)
     await rt.finalizer.handle(await checked_out(rt, event, first, 2))
     # Redis loses data and comes back believing 2 tickets are free.
-    await rt.redis.hset(event_keys(event.id)[INV], ga, 2)  # type: ignore[misc]
+    await rt.redis.hset(event_keys(event.id)[INV], ga, 2)
     _, second = await make_buyer(rt)
     order = await rt.finalizer.handle(await checked_out(rt, event, second, 2))
     assert (order.status, order.reason) == (OrderStatus.FAILED, "sold_out")

@@ -1,0 +1,56 @@
+"""The payments message: its JSON round trip, the Service Bus message built from it, ids."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shared import ids
+from shared.adapters.servicebus_bus import ServiceBusBus, build_message
+from shared.models import LineItem, PaymentRequest
+from shared.settings import Settings
+
+REQUEST = PaymentRequest(
+    order_id="e1.0123456789abcdef0123456789abcdef", hold_id="e1.fedcba9876543210fedcba9876543210",
+    event_id="e1", user_id="u1", items=(LineItem("ga", 2, 1500),), amount=3000,
+    currency="EUR", payment_token="tok_visa", created_at=1,
+    trace={"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"})
+
+
+def test_payment_request_round_trips_through_json() -> None:
+    assert PaymentRequest.from_json(REQUEST.to_json()) == REQUEST
+
+
+def test_service_bus_message_is_deduplicated_on_the_order_id() -> None:
+    message = build_message(REQUEST)
+    assert message.message_id == REQUEST.order_id
+    assert message.content_type == "application/json"
+    assert json.loads(str(message)) == json.loads(REQUEST.to_json())
+    props = message.application_properties or {}
+    assert props["traceparent"] == REQUEST.trace["traceparent"]
+    assert props["event_id"] == "e1"
+
+
+def test_service_bus_bus_needs_a_connection_or_namespace() -> None:
+    with pytest.raises(ValueError, match="SERVICEBUS_CONNECTION"):
+        ServiceBusBus(queue="payments")
+
+
+def test_child_ids_route_to_their_event() -> None:
+    event_id = ids.new_id()
+    hold_id = ids.new_child_id(event_id)
+    assert ids.event_of(hold_id) == event_id
+    assert ids.event_of("no-dot") is None
+    assert ids.event_of(f"{event_id}.XYZ") is None
+    assert len(set(ids.new_ticket_code() for _ in range(1000))) == 1000
+
+
+def test_settings_read_every_variable() -> None:
+    s = Settings.from_env({"REDIS_URL": "redis://x:1/0", "HOLD_SECONDS": "900",
+                           "MAX_DELIVERY_COUNT": "5", "REDIS_CLUSTER": "true",
+                           "SQL_URL": "mssql+pyodbc://srv/db", "PORT": "8000"})
+    assert (s.redis_url, s.hold_seconds, s.max_delivery_count, s.redis_cluster, s.port) == (
+        "redis://x:1/0", 900, 5, True, 8000)
+    assert s.effective_sql_url == "mssql+pyodbc://srv/db"
+    assert Settings.from_env({}).effective_sql_url.startswith("sqlite:///")
