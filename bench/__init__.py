@@ -1,0 +1,1 @@
+"""Benchmarks. Each prints one JSON document; none is part of the test suite's assertions."""

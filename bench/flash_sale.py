@@ -1,0 +1,209 @@
+"""Flash-sale benchmark: N tickets, M buyers racing for them through the real HTTP API.
+
+Starts its own redis-server and the local stack (``python -m shared.local``) in a separate
+process, unless ``--url`` targets a running one. Prints one JSON document: hold requests/s,
+p50/p95/p99 hold latency, time to sell out, oversold count (must be 0), orders finalized per
+second, and the same hold load against a bare ASGI endpoint making the same single Redis
+script call, with the ratio between the two.
+
+    python bench/flash_sale.py --tickets 500 --buyers 5000 --concurrency 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import loadgen  # noqa: E402
+from bench.loadgen import Job, Result  # noqa: E402
+from shared.adapters.redis_store import RedisInventory  # noqa: E402
+from shared.local.redis_server import RedisServer, free_port  # noqa: E402
+from shared.models import InventoryLine  # noqa: E402
+from shared.ports import EventRules  # noqa: E402
+
+PASSWORD = "bench-password-1"
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def wait_http(url: str, proc: subprocess.Popen[bytes] | None = None) -> None:
+    async with httpx.AsyncClient() as c:
+        for _ in range(600):
+            if proc is not None and proc.poll() is not None:
+                raise SystemExit(f"server at {url} exited with {proc.returncode}")
+            try:
+                await c.get(url, timeout=1)
+                return
+            except httpx.HTTPError:
+                await asyncio.sleep(0.1)
+    raise SystemExit(f"{url} did not answer")
+
+
+def summary(results: list[Result], wall: float) -> dict[str, Any]:
+    lat = [r.latency_s * 1000 for r in results]
+    return {
+        "requests": len(results), "requests_per_s": round(len(results) / wall, 1),
+        "p50_ms": round(percentile(lat, 50), 2), "p95_ms": round(percentile(lat, 95), 2),
+        "p99_ms": round(percentile(lat, 99), 2),
+        "statuses": {str(s): sum(1 for r in results if r.status == s)
+                     for s in sorted({r.status for r in results})},
+    }
+
+
+def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+async def buyers(base: str, count: int, concurrency: int) -> list[str]:
+    """Register and log in ``count`` buyer accounts; returns their bearer tokens."""
+    creds = [{"email": f"b{i}@bench.example", "password": PASSWORD} for i in range(count)]
+    await loadgen.run(base, [Job("POST", "/api/auth/register", {**c, "display_name": "B"})
+                             for c in creds], concurrency)
+    logins, _ = await loadgen.run(base, [Job("POST", "/api/auth/login", c) for c in creds],
+                                  concurrency)
+    return [r.json()["token"] for r in logins]
+
+
+async def confirmed_orders(base: str, orders: dict[str, str], concurrency: int) -> int:
+    """Poll until no order is pending (as a buyer sees it); returns how many confirmed."""
+    pending, confirmed = dict(orders), 0
+    deadline = time.monotonic() + 120
+    while pending and time.monotonic() < deadline:
+        ids = list(pending)
+        answers, _ = await loadgen.run(base, [
+            Job("GET", f"/api/orders/{i}", token=pending[i]) for i in ids], concurrency)
+        for order_id, answer in zip(ids, answers, strict=True):
+            if (status := answer.json()["status"]) != "pending":
+                confirmed += status == "confirmed"
+                del pending[order_id]
+        await asyncio.sleep(0.05)
+    return confirmed
+
+
+async def sale(base: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Create the event, race the buyers for it, pay for every hold, wait for the orders."""
+    (login,), _ = await loadgen.run(base, [Job("POST", "/api/auth/login", {
+        "email": "admin@example.com", "password": PASSWORD})], 1)
+    (created,), _ = await loadgen.run(base, [Job("POST", "/api/admin/events", {
+        "name": "Bench on-sale", "starts_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+        "venue": {"name": "Bench Arena", "city": "Bench"}, "per_user_limit": 8,
+        "ticket_types": [{"name": "GA", "price": 5000, "capacity": args.tickets}]},
+        token=login.json()["token"])], 1)
+    event = created.json()
+    accounts = min(args.buyers, args.accounts)
+    tokens = await buyers(base, accounts, args.concurrency)
+    body = {"items": [{"ticket_type_id": event["ticket_types"][0]["id"], "quantity": 1}]}
+    results, wall = await loadgen.run(base, [
+        Job("POST", f"/api/events/{event['id']}/holds", body, tokens[i % accounts])
+        for i in range(args.buyers)], args.concurrency)
+    won = [(r.json()["hold_id"], tokens[i % accounts]) for i, r in enumerate(results)
+           if r.status == 201]
+
+    t0 = time.perf_counter()
+    checkouts, _ = await loadgen.run(base, [
+        Job("POST", f"/api/holds/{hold}/checkout", {"payment_token": "tok_visa"}, token)
+        for hold, token in won], args.concurrency)
+    sold = await confirmed_orders(base, {
+        r.json()["order_id"]: token for r, (_, token) in zip(checkouts, won, strict=True)
+        if r.status == 202}, args.concurrency)
+    finalize_wall = time.perf_counter() - t0
+    return {
+        "tickets": args.tickets, "buyers": args.buyers, "accounts": accounts,
+        "concurrency": args.concurrency,
+        "hold": summary(results, wall),
+        "time_to_sell_out_s": round(max((r.finished_s for r in results if r.status == 201),
+                                        default=0), 3),
+        "oversold": max(0, len(won) - args.tickets) + max(0, sold - args.tickets),
+        "orders_confirmed": sold,
+        "orders_finalized_per_s": round(sold / finalize_wall, 1),
+        "checkout_statuses": summary(checkouts, 1)["statuses"],
+    }
+
+
+async def bare(args: argparse.Namespace, redis_url: str, env: dict[str, str],
+               procs: list[subprocess.Popen[bytes]]) -> dict[str, Any]:
+    """The same hold load against the bare endpoint (one hold.lua call, nothing else)."""
+    from redis.asyncio import Redis
+
+    event = "bare-bench-event"
+    r = Redis.from_url(redis_url, decode_responses=True)
+    await RedisInventory(r).load(event, EventRules("EUR", 10**6, "on_sale", {"GA": 5000}),
+                                 [InventoryLine(event, "GA", args.tickets, 0)], replace=True)
+    await r.aclose()
+    port = free_port()
+    procs.append(spawn([sys.executable, str(ROOT / "bench" / "bare_hold_app.py"), str(port)],
+                       {**env, "BARE_EVENT_ID": event, "BARE_TICKET_TYPE": "GA",
+                        "PYTHONPATH": str(ROOT)}))
+    await wait_http(f"http://127.0.0.1:{port}", procs[-1])
+    body = {"items": [{"ticket_type_id": "GA", "quantity": 1}]}
+    results, wall = await loadgen.run(f"http://127.0.0.1:{port}",
+                                      [Job("POST", "/", body) for _ in range(args.buyers)],
+                                      args.concurrency)
+    return summary(results, wall)
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix="leap-bench-"))
+    procs: list[subprocess.Popen[bytes]] = []
+    redis_server = RedisServer(tmp / "redis", appendonly=True)
+    redis_url = redis_server.start()
+    # Cheap password hashing: the benchmark measures the sale, not account creation.
+    env = {**os.environ, "REDIS_URL": redis_url, "LEAP_DATA_DIR": str(tmp / "data"),
+           "SEED_DEMO": "false", "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024",
+           "ARGON2_PARALLELISM": "1", "ADMIN_PASSWORD": PASSWORD}
+    try:
+        base = args.url
+        if not base:
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            procs.append(spawn([sys.executable, "-m", "shared.local"], {**env, "PORT": str(port)}))
+            await wait_http(f"{base}/api/health", procs[-1])
+        out = await sale(base, args)
+        out["bare_asgi_hold"] = await bare(args, redis_url, env, procs)
+        out["api_to_bare_throughput_ratio"] = round(
+            out["hold"]["requests_per_s"] / out["bare_asgi_hold"]["requests_per_s"], 3)
+        return out
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(30)
+        redis_server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tickets", type=int, default=500)
+    parser.add_argument("--buyers", type=int, default=5000, help="hold requests sent")
+    parser.add_argument("--accounts", type=int, default=1000, help="distinct buyer accounts")
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--url", default="", help="target a running stack instead")
+    parser.add_argument("--smoke", action="store_true", help="tiny run for CI")
+    args = parser.parse_args()
+    if args.smoke:
+        args.tickets, args.buyers, args.accounts, args.concurrency = 20, 200, 50, 16
+    result = asyncio.run(run(args))
+    print(json.dumps(result, indent=2))
+    if result["oversold"]:
+        raise SystemExit("OVERSOLD")
+
+
+if __name__ == "__main__":
+    main()

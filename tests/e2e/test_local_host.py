@@ -1,0 +1,112 @@
+"""What ``make run`` runs (``python -m shared.local``), as a user would: it starts its own
+redis-server, seeds demo events, sells a ticket end to end, stops every child on Ctrl-C,
+and finds its data again on the next start (AOF on)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shared.local.redis_server import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
+    env = {**os.environ, "LEAP_DATA_DIR": str(data_dir), "PORT": str(port),
+           "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024", "ARGON2_PARALLELISM": "1",
+           "RECONCILE_INTERVAL_SECONDS": "0.5"}
+    env.pop("REDIS_URL", None)
+    return subprocess.Popen([sys.executable, "-m", "shared.local"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _wait_ready(base: str, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"host exited: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            if httpx.get(f"{base}/api/health/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("host did not become ready")
+
+
+def _redis_children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=,ppid=,comm=", "-e"], capture_output=True,
+                         text=True, check=True).stdout
+    return [int(p) for p, pp, comm in (line.split(None, 2) for line in out.splitlines())
+            if int(pp) == pid and comm.startswith("redis-server")]
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    return out
+
+
+@pytest.mark.e2e
+def test_local_host_sells_a_ticket_and_stops_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = _start(tmp_path, port)
+    try:
+        _wait_ready(base, proc)
+        children = _redis_children(proc.pid)
+        assert len(children) == 1
+        with httpx.Client(base_url=base, timeout=10) as c:
+            events = c.get("/api/events").json()["items"]
+            assert len(events) == 4  # the demo events
+            assert c.get("/").status_code == 200  # the static site
+            login = c.post("/api/auth/login", json={"email": "admin@example.com",
+                                                   "password": "admin-password"})
+            assert login.status_code == 200
+            c.headers["authorization"] = f"Bearer {login.json()['token']}"
+            event = events[0]
+            tt = event["ticket_types"][0]["id"]
+            hold = c.post(f"/api/events/{event['id']}/holds",
+                          json={"items": [{"ticket_type_id": tt, "quantity": 2}]})
+            assert hold.status_code == 201
+            order_id = c.post(f"/api/holds/{hold.json()['hold_id']}/checkout",
+                              json={"payment_token": "tok_visa"}).json()["order_id"]
+            deadline = time.monotonic() + 30
+            while (order := c.get(f"/api/orders/{order_id}").json())["status"] == "pending":
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            assert order["status"] == "confirmed" and len(order["tickets"]) == 2
+    finally:
+        out = _stop(proc)
+    assert proc.returncode == 0, out
+    assert "admin@example.com / admin-password" in out
+    assert "seeded 4 demo events" in out
+    for child in children:
+        with pytest.raises(ProcessLookupError):
+            os.kill(child, 0)
+
+    # Second start: same data directory, no re-seeding, the order is still there.
+    proc = _start(tmp_path, port)
+    try:
+        _wait_ready(base, proc)
+        with httpx.Client(base_url=base, timeout=10) as c:
+            login = c.post("/api/auth/login", json={"email": "admin@example.com",
+                                                   "password": "admin-password"})
+            c.headers["authorization"] = f"Bearer {login.json()['token']}"
+            mine = c.get("/api/me/orders").json()["items"]
+            assert [o["order_id"] for o in mine] == [order_id]
+            avail = c.get(f"/api/events/{event['id']}/availability").json()
+            left = {t["id"]: t["available"] for t in avail["ticket_types"]}
+            assert left[tt] == event["ticket_types"][0]["capacity"] - 2
+    finally:
+        out = _stop(proc)
+    assert proc.returncode == 0, out
+    assert "seeded" not in out
