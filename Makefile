@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup system-deps system-deps-test lint typecheck pytest bench clean
+.PHONY: run test setup system-deps system-deps-test lint typecheck pytest bench bench-smoke clean
 
 run: system-deps $(STAMP)
 	$(PY) -m shared.local
@@ -40,6 +40,9 @@ pytest: $(STAMP)
 
 bench: system-deps $(STAMP)
 	$(PY) bench/flash_sale.py
+
+bench-smoke: system-deps $(STAMP)
+	$(PY) bench/flash_sale.py --smoke
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts

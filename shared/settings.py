@@ -100,6 +100,10 @@ class Settings:
             default_per_user_limit=int(
                 s("DEFAULT_PER_USER_LIMIT", str(d.default_per_user_limit))
             ),
+            expired_sweep_per_hold=int(
+                s("EXPIRED_SWEEP_PER_HOLD", str(d.expired_sweep_per_hold))),
+            hold_record_retention_seconds=int(
+                s("HOLD_RECORD_RETENTION_SECONDS", str(d.hold_record_retention_seconds))),
             reconcile_interval_seconds=float(
                 s("RECONCILE_INTERVAL_SECONDS", str(d.reconcile_interval_seconds))
             ),
