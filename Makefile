@@ -5,15 +5,19 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+WEB    := static
+NPM_STAMP := $(WEB)/node_modules/.installed
+WEB_SRC   := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) $(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json
+DIST      := $(WEB)/dist/index.html
 
-.PHONY: run test setup system-deps system-deps-test lint typecheck pytest bench bench-smoke clean
+.PHONY: run test setup system-deps system-deps-test node-check web-test lint typecheck pytest bench bench-smoke clean
 
-run: system-deps $(STAMP)
+run: system-deps $(STAMP) $(DIST)
 	$(PY) -m shared.local
 
-test: system-deps-test $(STAMP) lint typecheck pytest
+test: system-deps-test $(STAMP) lint typecheck web-test $(DIST) pytest
 
-setup: system-deps-test $(STAMP)
+setup: system-deps-test $(STAMP) $(NPM_STAMP)
 
 system-deps:
 	@scripts/ensure-system-deps.sh run
@@ -28,6 +32,20 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
+
+node-check:
+	@command -v node >/dev/null && node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' || \
+	  (echo "Node.js 20+ is required for the web app (https://nodejs.org or your distribution)" >&2; exit 1)
+
+$(NPM_STAMP): $(WEB)/package.json $(WEB)/package-lock.json | node-check
+	cd $(WEB) && npm ci --no-fund --no-audit --loglevel=error
+	touch $(NPM_STAMP)
+
+$(DIST): $(NPM_STAMP) $(WEB_SRC)
+	cd $(WEB) && npm run --silent build
+
+web-test: $(NPM_STAMP)
+	cd $(WEB) && npx tsc --noEmit && npx vitest run
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -45,4 +63,4 @@ bench-smoke: system-deps $(STAMP)
 	$(PY) bench/flash_sale.py --smoke
 
 clean:
-	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts $(WEB)/node_modules $(WEB)/dist

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -17,16 +18,21 @@ from shared.runtime import Runtime
 
 
 class SpaFiles(StaticFiles):
-    """Static files with the SPA's navigation fallback: unknown non-API paths get index.html."""
+    """Static files with the SPA's navigation fallback (unknown non-API paths get index.html)
+    and the caching of static/staticwebapp.config.json: hashed assets for a year, the page
+    itself revalidated every time."""
 
-    async def get_response(self, path: str, scope: Scope):  # type: ignore[no-untyped-def]
+    async def get_response(self, path: str, scope: Scope) -> Response:
         try:
-            return await super().get_response(path, scope)
+            response = await super().get_response(path, scope)
         except HTTPException as exc:
             if exc.status_code != 404 or path.startswith("api/") or "." in path.rsplit("/", 1)[-1]:
                 raise
-            return FileResponse(Path(str(self.directory)) / "index.html",
-                                headers={"Cache-Control": "no-cache"})
+            response = FileResponse(Path(str(self.directory)) / "index.html")
+        immutable = path.startswith("assets/") and response.status_code == 200
+        response.headers["Cache-Control"] = (
+            "public, max-age=31536000, immutable" if immutable else "no-cache")
+        return response
 
 
 def create_app(runtime: Runtime | Callable[[], Runtime],

@@ -1,0 +1,81 @@
+// The app shell: header navigation and the route table.
+import type { MouseEvent, ReactNode } from "react";
+import { AdminEventPage } from "./pages/AdminEventPage";
+import { LoginPage, RegisterPage } from "./pages/AuthPages";
+import { EventPage } from "./pages/EventPage";
+import { EventsPage } from "./pages/EventsPage";
+import { HoldPage } from "./pages/HoldPage";
+import { MyOrdersPage } from "./pages/MyOrdersPage";
+import { OrderPage } from "./pages/OrderPage";
+import { Page } from "./components/Page";
+import { match, navigate, useLocation } from "./router";
+import { useSession } from "./session";
+
+function Link({ to, children }: { to: string; children: ReactNode }) {
+  const go = (e: MouseEvent) => {
+    if (e.metaKey || e.ctrlKey || e.shiftKey) return;
+    e.preventDefault();
+    navigate(to);
+  };
+  return <a href={to} onClick={go}>{children}</a>;
+}
+
+function RequireUser({ children }: { children: ReactNode }) {
+  const { user } = useSession();
+  const here = window.location.pathname + window.location.search;
+  if (!user) {
+    return (
+      <Page title="Please log in">
+        <p>You need to be logged in to see this page.</p>
+        <button type="button" onClick={() => navigate(`/login?next=${encodeURIComponent(here)}`)}>Log in</button>
+      </Page>
+    );
+  }
+  return <>{children}</>;
+}
+
+function Routes() {
+  const { path, query } = useLocation();
+  const { user } = useSession();
+  let m;
+  if (path === "/") return <EventsPage search={query} />;
+  if ((m = match("/events/:id", path))) return <EventPage id={m.id} />;
+  if ((m = match("/holds/:id", path))) return <RequireUser><HoldPage id={m.id} /></RequireUser>;
+  if ((m = match("/orders/:id", path))) return <RequireUser><OrderPage id={m.id} /></RequireUser>;
+  if (path === "/me/orders") return <RequireUser><MyOrdersPage /></RequireUser>;
+  if (path === "/login") return <LoginPage next={query.get("next")} />;
+  if (path === "/register") return <RegisterPage next={query.get("next")} />;
+  if (path === "/admin/events/new") {
+    return user?.role === "admin" ? <AdminEventPage /> : <RequireUser><Page title="Organisers only"><p>This page is for event organisers.</p></Page></RequireUser>;
+  }
+  return <Page title="Page not found"><p>There is nothing here. <Link to="/">See upcoming events</Link>.</p></Page>;
+}
+
+export function App() {
+  const { user, signOut } = useSession();
+  return (
+    <>
+      <a className="skip" href="#main">Skip to content</a>
+      <header className="top">
+        <Link to="/"><span className="brand">Leap Ticketing</span></Link>
+        <nav aria-label="Account">
+          {user ? (
+            <>
+              {user.role === "admin" && <Link to="/admin/events/new">New event</Link>}
+              <Link to="/me/orders">My orders</Link>
+              <button type="button" className="link" onClick={() => signOut()}>Log out</button>
+            </>
+          ) : (
+            <>
+              <Link to="/login">Log in</Link>
+              <Link to="/register">Register</Link>
+            </>
+          )}
+        </nav>
+      </header>
+      <main id="main">
+        <Routes />
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,42 @@
+import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Countdown } from "./components/Countdown";
+import { QuantityPicker } from "./components/QuantityPicker";
+import { TicketQr } from "./components/TicketQr";
+
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+});
+
+describe("QuantityPicker", () => {
+  it("clamps to 0..max and labels its controls", () => {
+    const onChange = vi.fn();
+    render(<QuantityPicker id="q" label="VIP" value={2} max={2} onChange={onChange} />);
+    expect(screen.getByLabelText("More VIP tickets")).toHaveProperty("disabled", true);
+    fireEvent.click(screen.getByLabelText("Fewer VIP tickets"));
+    expect(onChange).toHaveBeenLastCalledWith(1);
+    fireEvent.change(screen.getByLabelText("VIP quantity"), { target: { value: "9" } });
+    expect(onChange).toHaveBeenLastCalledWith(2);
+  });
+});
+
+describe("Countdown", () => {
+  it("ticks down and reports expiry once", () => {
+    vi.useFakeTimers();
+    const onExpire = vi.fn();
+    render(<Countdown until={new Date(Date.now() + 2000).toISOString()} onExpire={onExpire} />);
+    expect(screen.getByText("0:02")).toBeTruthy();
+    act(() => { vi.advanceTimersByTime(3000); });
+    expect(screen.getByText("0:00")).toBeTruthy();
+    expect(onExpire).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("TicketQr", () => {
+  it("renders a QR image described by the ticket code", async () => {
+    render(<TicketQr code="ABCD2345EFGH6789JKLM" label="VIP" />);
+    const img = await waitFor(() => screen.getByAltText("QR code for ticket ABCD2345EFGH6789JKLM"));
+    expect(img.getAttribute("src")).toMatch(/^data:image\/png;base64,/);
+  });
+});

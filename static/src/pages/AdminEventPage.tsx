@@ -1,0 +1,82 @@
+// Organiser page (admin): create an event with its venue and ticket types.
+import { useState, type FormEvent } from "react";
+import { api, ApiError, type EventInfo } from "../api";
+import { Alert } from "../components/Alert";
+import { Page } from "../components/Page";
+import { describe, type Message } from "../messages";
+import { navigate } from "../router";
+
+interface TypeRow { name: string; price: string; capacity: string }
+
+export function AdminEventPage() {
+  const [f, setF] = useState({ name: "", description: "", category: "music", starts_at: "", venue_name: "", city: "", address: "", country: "", currency: "EUR", per_user_limit: "8" });
+  const [types, setTypes] = useState<TypeRow[]>([{ name: "General admission", price: "", capacity: "" }]);
+  const [error, setError] = useState<Message | null>(null);
+  const [busy, setBusy] = useState(false);
+  const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
+  const setType = (i: number, k: keyof TypeRow, v: string) => setTypes(types.map((t, j) => (j === i ? { ...t, [k]: v } : t)));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const created = await api<EventInfo>("/api/admin/events", {
+        method: "POST",
+        body: {
+          name: f.name, description: f.description, category: f.category,
+          starts_at: f.starts_at ? new Date(f.starts_at).toISOString() : "",
+          venue: { name: f.venue_name, city: f.city, address: f.address, country: f.country },
+          currency: f.currency, per_user_limit: Number(f.per_user_limit),
+          ticket_types: types.map((t) => ({ name: t.name, price: Math.round(Number(t.price) * 100), capacity: Number(t.capacity) })),
+        },
+      });
+      navigate(`/events/${created.id}`);
+    } catch (err) {
+      const m = describe(err);
+      setError(err instanceof ApiError && err.field ? { text: `${err.field}: ${m.text}` } : m);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Page title="Create an event">
+      <form onSubmit={submit} className="admin-form">
+        <fieldset>
+          <legend>Event</legend>
+          <label>Name<input required value={f.name} onChange={set("name")} /></label>
+          <label>Description<textarea rows={3} value={f.description} onChange={set("description")} /></label>
+          <label>Category
+            <select value={f.category} onChange={set("category")}>
+              {["music", "classical", "sports", "comedy", "theatre", "family"].map((c) => <option key={c}>{c}</option>)}
+            </select>
+          </label>
+          <label>Starts at<input type="datetime-local" required value={f.starts_at} onChange={set("starts_at")} /></label>
+          <label>Currency<input required pattern="[A-Za-z]{3}" maxLength={3} value={f.currency} onChange={set("currency")} /></label>
+          <label>Tickets per buyer<input type="number" min={1} max={50} required value={f.per_user_limit} onChange={set("per_user_limit")} /></label>
+        </fieldset>
+        <fieldset>
+          <legend>Venue</legend>
+          <label>Venue name<input required value={f.venue_name} onChange={set("venue_name")} /></label>
+          <label>City<input required value={f.city} onChange={set("city")} /></label>
+          <label>Address<input value={f.address} onChange={set("address")} /></label>
+          <label>Country<input value={f.country} onChange={set("country")} /></label>
+        </fieldset>
+        <fieldset>
+          <legend>Ticket types</legend>
+          {types.map((t, i) => (
+            <div className="type-row" key={i}>
+              <label>Name<input required value={t.name} onChange={(e) => setType(i, "name", e.target.value)} /></label>
+              <label>Price ({f.currency})<input type="number" min={0} step="0.01" required value={t.price} onChange={(e) => setType(i, "price", e.target.value)} /></label>
+              <label>Capacity<input type="number" min={1} required value={t.capacity} onChange={(e) => setType(i, "capacity", e.target.value)} /></label>
+              {types.length > 1 && <button type="button" className="secondary" aria-label={`Remove ticket type ${t.name || i + 1}`} onClick={() => setTypes(types.filter((_, j) => j !== i))}>Remove</button>}
+            </div>
+          ))}
+          <button type="button" className="secondary" onClick={() => setTypes([...types, { name: "", price: "", capacity: "" }])}>Add a ticket type</button>
+        </fieldset>
+        {error && <Alert message={error} />}
+        <button type="submit" disabled={busy}>{busy ? "Creating…" : "Create event"}</button>
+      </form>
+    </Page>
+  );
+}

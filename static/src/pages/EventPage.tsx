@@ -1,0 +1,102 @@
+// One event: details, ticket types with live availability, quantity pickers, and the hold.
+import { useCallback, useEffect, useState } from "react";
+import { api, type Availability, type EventInfo, type Hold } from "../api";
+import { Alert } from "../components/Alert";
+import { Loading, Page } from "../components/Page";
+import { QuantityPicker } from "../components/QuantityPicker";
+import { money, when } from "../format";
+import { describe, type Message } from "../messages";
+import { navigate } from "../router";
+import { useSession } from "../session";
+
+const REFRESH_MS = 3000;
+
+export function EventPage({ id }: { id: string }) {
+  const { user } = useSession();
+  const [event, setEvent] = useState<EventInfo | null>(null);
+  const [available, setAvailable] = useState<Record<string, number>>({});
+  const [qty, setQty] = useState<Record<string, number>>({});
+  const [error, setError] = useState<Message | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const refresh = useCallback(async () => {
+    const a = await api<Availability>(`/api/events/${id}/availability`);
+    const now = Object.fromEntries(a.ticket_types.map((t) => [t.id, t.available]));
+    setAvailable(now);
+    // Never keep asking for more than is left.
+    setQty((q) => Object.fromEntries(Object.entries(q).map(([k, n]) => [k, Math.min(n, now[k] ?? 0)])));
+  }, [id]);
+
+  useEffect(() => {
+    api<EventInfo>(`/api/events/${id}`).then(setEvent).catch((e) => setError(describe(e)));
+    refresh().catch(() => undefined);
+    // Availability changes by the second during an on-sale: refresh while the page is open.
+    const timer = window.setInterval(() => {
+      if (document.visibilityState === "visible") refresh().catch(() => undefined);
+    }, REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [id, refresh]);
+
+  if (!event) return error ? <Page title="Event"><Alert message={error} /></Page> : <Loading what="the event" />;
+
+  const chosen = Object.values(qty).reduce((a, b) => a + b, 0);
+  const total = event.ticket_types.reduce((sum, t) => sum + (qty[t.id] ?? 0) * t.price, 0);
+  const room = event.per_user_limit - chosen;
+
+  const hold = async () => {
+    if (!user) {
+      navigate(`/login?next=${encodeURIComponent(`/events/${id}`)}`);
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const items = Object.entries(qty).filter(([, q]) => q > 0).map(([ticket_type_id, quantity]) => ({ ticket_type_id, quantity }));
+      const h = await api<Hold>(`/api/events/${id}/holds`, { method: "POST", body: { items } });
+      navigate(`/holds/${h.hold_id}`);
+    } catch (e) {
+      setError(describe(e));
+      refresh().catch(() => undefined);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Page title={event.name}>
+      <p className="event-meta">
+        <span>{when(event.starts_at)}</span>
+        <span>{event.venue.name}, {event.venue.address ? `${event.venue.address}, ` : ""}{event.venue.city}</span>
+      </p>
+      {event.description && <p>{event.description}</p>}
+      <h2>Tickets</h2>
+      <p className="muted">Up to {event.per_user_limit} tickets per buyer. Availability updates live.</p>
+      <ul className="ticket-types">
+        {event.ticket_types.map((t) => {
+          const left = available[t.id];
+          const soldOut = left === 0;
+          const max = Math.max(0, Math.min(left ?? 0, (qty[t.id] ?? 0) + room));
+          return (
+            <li key={t.id} className={soldOut ? "sold-out" : ""}>
+              <div>
+                <strong id={`tt-${t.id}`}>{t.name}</strong>
+                <span className="price">{money(t.price, t.currency)}</span>
+                <span className="availability" aria-live="polite">
+                  {left === undefined ? "…" : soldOut ? "Sold out" : `${left} left`}
+                </span>
+              </div>
+              <QuantityPicker id={`qty-${t.id}`} label={t.name} value={qty[t.id] ?? 0} max={max} onChange={(n) => setQty({ ...qty, [t.id]: n })} />
+            </li>
+          );
+        })}
+      </ul>
+      {error && <Alert message={error} />}
+      <div className="hold-bar">
+        <span>{chosen} ticket{chosen === 1 ? "" : "s"} · <strong>{money(total, event.currency)}</strong></span>
+        <button type="button" onClick={hold} disabled={busy || (user !== null && chosen === 0)}>
+          {busy ? "Holding…" : user ? "Hold tickets" : "Log in to buy"}
+        </button>
+      </div>
+    </Page>
+  );
+}

@@ -1,0 +1,77 @@
+// An order: waits while the payment is processed, then shows the tickets with QR codes or
+// says why the order failed and what to do next.
+import { useEffect, useState } from "react";
+import { api, type EventInfo, type Order } from "../api";
+import { Alert } from "../components/Alert";
+import { Loading, Page } from "../components/Page";
+import { TicketQr } from "../components/TicketQr";
+import { money, when } from "../format";
+import { describe, orderFailure, type Message } from "../messages";
+import { navigate } from "../router";
+
+const POLL_MS = 1000;
+
+export function OrderPage({ id }: { id: string }) {
+  const [order, setOrder] = useState<Order | null>(null);
+  const [event, setEvent] = useState<EventInfo | null>(null);
+  const [error, setError] = useState<Message | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    let timer: number | undefined;
+    const poll = async () => {
+      try {
+        const o = await api<Order>(`/api/orders/${id}`);
+        if (!live) return;
+        setOrder(o);
+        setError(null);
+        if (o.status === "pending") timer = window.setTimeout(poll, POLL_MS);
+      } catch (e) {
+        if (!live) return;
+        setError(describe(e));
+        timer = window.setTimeout(poll, POLL_MS * 3); // keep trying through a network blip
+      }
+    };
+    poll();
+    return () => {
+      live = false;
+      window.clearTimeout(timer);
+    };
+  }, [id]);
+
+  useEffect(() => {
+    if (order && !event) api<EventInfo>(`/api/events/${order.event_id}`).then(setEvent).catch(() => undefined);
+  }, [order, event]);
+
+  if (!order) return error ? <Page title="Your order"><Alert message={error} /></Page> : <Loading what="your order" />;
+  const name = (tt: string) => event?.ticket_types.find((t) => t.id === tt)?.name ?? "Ticket";
+
+  if (order.status === "pending") {
+    return (
+      <Page title="Processing your payment">
+        <p role="status" aria-live="polite" className="pending">Your payment is being processed. This usually takes a few seconds; you can keep this page open.</p>
+        {error && <Alert message={error} />}
+      </Page>
+    );
+  }
+  if (order.status === "failed") {
+    return (
+      <Page title="Order not completed">
+        <Alert message={orderFailure(order.reason)}>
+          <button type="button" onClick={() => navigate(`/events/${order.event_id}`)}>Back to the event</button>
+        </Alert>
+      </Page>
+    );
+  }
+  return (
+    <Page title="You're going!">
+      <p role="status">
+        Order confirmed{event ? <> for <strong>{event.name}</strong>, {when(event.starts_at)}</> : null}. Total paid {money(order.total, order.currency)}.
+      </p>
+      <p className="muted">Show a ticket's QR code at the door. Each code admits one person.</p>
+      <div className="tickets">
+        {order.tickets.map((t) => <TicketQr key={t.id} code={t.code} label={name(t.ticket_type_id)} />)}
+      </div>
+    </Page>
+  );
+}

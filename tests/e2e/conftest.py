@@ -1,0 +1,114 @@
+"""End-to-end fixtures: the stack `make run` starts (``python -m shared.local``, with the
+built web app) on a free port, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from shared.local.redis_server import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps dialling out, and this network refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+@dataclass
+class Host:
+    base_url: str
+    process: subprocess.Popen[str]
+
+    def api(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=10)
+
+    def token(self, email: str, password: str) -> str:
+        with self.api() as c:
+            r = c.post("/api/auth/login", json={"email": email, "password": password})
+            r.raise_for_status()
+            return str(r.json()["token"])
+
+    def buyer(self, name: str) -> tuple[str, str]:
+        """Register a buyer over the API; returns (email, password)."""
+        email, password = f"{name}-{time.time_ns()}@example.com", "browser-pass-1"
+        with self.api() as c:
+            c.post("/api/auth/register", json={"email": email, "password": password,
+                                               "display_name": name}).raise_for_status()
+        return email, password
+
+
+def start_host(tmp: Path, **env: str) -> Host:
+    if not (ROOT / "static" / "dist" / "index.html").is_file():
+        pytest.fail("the web app is not built: run `make test` (it builds static/dist)")
+    port = free_port()
+    environ = {**os.environ, "LEAP_DATA_DIR": str(tmp), "PORT": str(port),
+               "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024", "ARGON2_PARALLELISM": "1",
+               "RECONCILE_INTERVAL_SECONDS": "0.5", **env}
+    environ.pop("REDIS_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "shared.local"], cwd=ROOT, env=environ,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"host exited: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            if httpx.get(f"{base}/api/health/ready", timeout=1).status_code == 200:
+                return Host(base, proc)
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("host did not become ready")
+        time.sleep(0.1)
+
+
+def stop_host(host: Host) -> None:
+    host.process.send_signal(signal.SIGINT)
+    try:
+        host.process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        host.process.kill()
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
+    h = start_host(tmp_path_factory.mktemp("host"))
+    yield h
+    stop_host(h)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: `make test` installs Debian's chromium package")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A phone-sized page (375 px); its final state is saved as a screenshot artifact."""
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="en-GB",
+                                  timezone_id="UTC")
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    yield pg
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()

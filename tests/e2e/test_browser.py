@@ -1,0 +1,116 @@
+"""A buyer in a real browser (Chromium, 375 px wide) against the stack `make run` starts:
+browse, hold, pay and see QR tickets; sold out; a declined card; an expired hold."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import ARTIFACTS, Host, start_host, stop_host
+
+pytestmark = pytest.mark.e2e
+
+
+def log_in(page: Page, host: Host, email: str, password: str, next_path: str = "/") -> None:
+    page.goto(f"{host.base_url}/login?next={next_path}")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{host.base_url}{next_path}")
+
+
+def create_event(host: Host, capacity: int, name: str) -> dict[str, object]:
+    admin = host.token("admin@example.com", "admin-password")
+    with host.api() as c:
+        r = c.post("/api/admin/events", headers={"authorization": f"Bearer {admin}"}, json={
+            "name": name, "starts_at": "2027-05-01T19:00:00Z", "category": "music",
+            "venue": {"name": "Browser Hall", "city": "Porto"},
+            "ticket_types": [{"name": "Standing", "price": 2500, "capacity": capacity}]})
+        r.raise_for_status()
+        return dict(r.json())
+
+
+def test_browse_hold_pay_and_see_tickets_with_qr_codes(page: Page, host: Host) -> None:
+    email, password = host.buyer("ana")
+    page.goto(host.base_url)
+    expect(page.get_by_role("heading", name="Upcoming events")).to_be_visible()
+    page.get_by_label("Search").fill("quartet")
+    page.get_by_role("button", name="Find events").click()
+    page.get_by_role("link", name="The Glass Quartet").click()
+    expect(page.get_by_role("heading", name="The Glass Quartet: Late Beethoven")).to_be_visible()
+    expect(page.get_by_text("120 left")).to_be_visible()
+    page.get_by_role("button", name="Log in to buy").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="The Glass Quartet: Late Beethoven")).to_be_visible()
+    page.get_by_label("More Stalls tickets").click()
+    page.get_by_label("More Stalls tickets").click()
+    page.get_by_label("More Balcony tickets").click()
+    page.get_by_role("button", name="Hold tickets").click()
+    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
+    expect(page.get_by_text("Tickets held for")).to_be_visible()
+    page.get_by_role("button", name="Pay").click()
+    expect(page.get_by_role("heading", name="You're going!")).to_be_visible()
+    qr = page.get_by_role("img", name="QR code for ticket")
+    expect(qr).to_have_count(3)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "confirmed-order-tickets.png"), full_page=True)
+    page.get_by_role("link", name="My orders").click()
+    expect(page.get_by_text("confirmed")).to_be_visible()
+
+
+def test_sold_out_while_choosing_is_explained(page: Page, host: Host) -> None:
+    event = create_event(host, 1, "Tiny Room Gig")
+    email, password = host.buyer("bo")
+    log_in(page, host, email, password, f"/events/{event['id']}")
+    expect(page.get_by_text("1 left")).to_be_visible()
+    page.get_by_label("More Standing tickets").click()
+    # Someone else takes the last ticket before this buyer clicks.
+    rival_email, rival_password = host.buyer("rival")
+    rival = host.token(rival_email, rival_password)
+    tt = event["ticket_types"][0]["id"]  # type: ignore[index]
+    with host.api() as c:
+        c.post(f"/api/events/{event['id']}/holds", headers={"authorization": f"Bearer {rival}"},
+               json={"items": [{"ticket_type_id": tt, "quantity": 1}]}).raise_for_status()
+    page.get_by_role("button", name="Hold tickets").click()
+    expect(page.get_by_role("alert")).to_contain_text("Sold out")
+    expect(page.get_by_text("Sold out", exact=True)).to_be_visible()
+    expect(page.get_by_label("Standing quantity")).to_have_value("0")
+
+
+def test_declined_card_fails_the_order_and_says_what_next(page: Page, host: Host) -> None:
+    email, password = host.buyer("cy")
+    log_in(page, host, email, password)
+    page.get_by_role("link", name="Midnight Comedy Club").click()
+    page.get_by_label("More Seat tickets").click()
+    page.get_by_role("button", name="Hold tickets").click()
+    page.get_by_label("Declined card").check()
+    page.get_by_role("button", name="Pay").click()
+    expect(page.get_by_role("heading", name="Order not completed")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("declined")
+    page.get_by_role("button", name="Back to the event").click()
+    expect(page.get_by_role("heading", name="Midnight Comedy Club")).to_be_visible()
+
+
+@pytest.fixture(scope="module")
+def short_hold_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
+    h = start_host(tmp_path_factory.mktemp("short"), HOLD_SECONDS="4")
+    yield h
+    stop_host(h)
+
+
+def test_expired_hold_releases_the_tickets(page: Page, short_hold_host: Host) -> None:
+    host = short_hold_host
+    email, password = host.buyer("di")
+    log_in(page, host, email, password)
+    page.get_by_role("link", name="Midnight Comedy Club").click()
+    expect(page.get_by_text("10 left")).to_be_visible()
+    page.get_by_label("More Seat tickets").click()
+    page.get_by_role("button", name="Hold tickets").click()
+    expect(page.get_by_text("Tickets held for")).to_be_visible()
+    expect(page.get_by_role("heading", name="Hold expired")).to_be_visible(timeout=20_000)
+    page.get_by_role("button", name="Back to the event").click()
+    expect(page.get_by_text("10 left")).to_be_visible(timeout=20_000)
