@@ -10,7 +10,7 @@ from redis.asyncio import Redis, RedisCluster
 from redis.commands.core import AsyncScript
 
 from shared.adapters import lua_scripts
-from shared.adapters.redis_keys import HOLDS, HPAY, INV, event_keys
+from shared.adapters.redis_keys import HOLDS, HPAY, INV, META, event_keys
 from shared.models import Hold, HoldStatus, InventoryLine, LineItem
 from shared.ports import EventRules, ScriptResult
 
@@ -77,6 +77,12 @@ class RedisInventory:
         if not result.get("loaded"):
             return None
         return {k: int(v) for k, v in dict(result.get("available") or {}).items()}
+
+    async def set_rules(self, event_id: str, rules: EventRules) -> None:
+        fields: dict[str, str | int] = {"currency": rules.currency,
+                                        "limit": rules.per_user_limit, "status": rules.status}
+        fields.update({f"price:{tt}": price for tt, price in rules.prices.items()})
+        await self._redis.hset(event_keys(event_id)[META], mapping=fields)  # type: ignore[arg-type]
 
     async def get_hold(self, event_id: str, hold_id: str) -> Hold | None:
         raw = await self._redis.hget(event_keys(event_id)[HOLDS], hold_id)

@@ -141,6 +141,23 @@ class EventIn(Strict):
     ticket_types: Annotated[list[TicketTypeIn], Field(min_length=1, max_length=20)]
 
 
+class TicketTypePatchIn(Strict):
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+    price: Annotated[int | None, Field(ge=0, le=100_000_000)] = None
+
+
+class EventPatchIn(Strict):
+    name: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    description: Annotated[str | None, Field(max_length=5000)] = None
+    category: Annotated[str | None, Field(max_length=50)] = None
+    starts_at: datetime | None = None
+    venue: VenueIn | None = None
+    per_user_limit: Annotated[int | None, Field(ge=1, le=50)] = None
+    image_url: Annotated[str | None, Field(max_length=500)] = None
+    ticket_types: Annotated[list[TicketTypePatchIn], Field(max_length=20)] = []
+
+
 class VenueOut(BaseModel):
     id: str
     name: str

@@ -11,7 +11,7 @@ import base64
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from shared import ids
@@ -29,6 +29,28 @@ class TicketTypeDraft:
     name: str
     price: int
     capacity: int
+
+
+@dataclass(frozen=True)
+class TicketTypeEdit:
+    id: str
+    name: str | None = None
+    price: int | None = None
+
+
+@dataclass(frozen=True)
+class EventEdit:
+    """Fields an organiser may change after creation; None keeps the current value.
+    Capacities change through inventory management, not here."""
+
+    name: str | None = None
+    description: str | None = None
+    category: str | None = None
+    starts_at: datetime | None = None
+    venue: Venue | None = None
+    per_user_limit: int | None = None
+    image_url: str | None = None
+    ticket_types: tuple[TicketTypeEdit, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +124,37 @@ class CatalogService:
             log.warning("catalog: inventory of %s not loaded now; the first hold loads it",
                         event.id, exc_info=True)
         return event
+
+    async def update_event(self, event_id: str, edit: EventEdit) -> Event:
+        event = await self.get_event(event_id)
+        types = {t.id: t for t in event.ticket_types}
+        for i, change in enumerate(edit.ticket_types):
+            if change.id not in types:
+                raise InvalidInput(f"unknown ticket type {change.id}",
+                                   field=f"ticket_types[{i}].id")
+            t = types[change.id]
+            types[change.id] = replace(
+                t, name=(change.name or t.name).strip(),
+                price=t.price if change.price is None else change.price)
+        names = [t.name.lower() for t in types.values()]
+        if len(set(names)) != len(names):
+            raise InvalidInput("ticket type names must be unique", field="ticket_types")
+        venue = event.venue if edit.venue is None else replace(edit.venue, id=event.venue.id)
+        updated = replace(
+            event,
+            name=(edit.name or event.name).strip(),
+            description=event.description if edit.description is None else edit.description,
+            category=event.category if edit.category is None else edit.category,
+            starts_at=event.starts_at if edit.starts_at is None else utc_iso(edit.starts_at),
+            venue=venue,
+            per_user_limit=edit.per_user_limit or event.per_user_limit,
+            image_url=event.image_url if edit.image_url is None else edit.image_url,
+            ticket_types=tuple(types[t.id] for t in event.ticket_types),
+            updated_at=self._clock(),
+        )
+        await self._store.put_event(updated)
+        await self._inventory.update_rules(updated)
+        return updated
 
     async def get_event(self, event_id: str) -> Event:
         event = await self._store.get_event(event_id) if ids.is_event_id(event_id) else None

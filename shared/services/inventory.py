@@ -8,7 +8,13 @@ touches SQL or the catalog store.
 from __future__ import annotations
 
 from shared.errors import NotFound
+from shared.models import Event
 from shared.ports import CatalogStore, EventRules, InventoryStore, Ledger
+
+
+def rules_of(event: Event) -> EventRules:
+    return EventRules(currency=event.currency, per_user_limit=event.per_user_limit,
+                      status=event.status, prices={t.id: t.price for t in event.ticket_types})
 
 
 class InventoryService:
@@ -23,14 +29,12 @@ class InventoryService:
         lines = await self._ledger.inventory(event_id) if event else []
         if event is None or not lines:
             return False
-        rules = EventRules(
-            currency=event.currency,
-            per_user_limit=event.per_user_limit,
-            status=event.status,
-            prices={t.id: t.price for t in event.ticket_types},
-        )
-        await self._store.load(event_id, rules, lines, replace=replace)
+        await self._store.load(event_id, rules_of(event), lines, replace=replace)
         return True
+
+    async def update_rules(self, event: Event) -> None:
+        """After an edit: prices, limit and status take effect for the next hold."""
+        await self._store.set_rules(event.id, rules_of(event))
 
     async def availability(self, event_id: str) -> dict[str, int]:
         found = await self._store.availability(event_id)

@@ -45,9 +45,10 @@ function Routes() {
   if (path === "/me/orders") return <RequireUser><MyOrdersPage /></RequireUser>;
   if (path === "/login") return <LoginPage next={query.get("next")} />;
   if (path === "/register") return <RegisterPage next={query.get("next")} />;
-  if (path === "/admin/events/new") {
-    return user?.role === "admin" ? <AdminEventPage /> : <RequireUser><Page title="Organisers only"><p>This page is for event organisers.</p></Page></RequireUser>;
-  }
+  const admin = (page: ReactNode) =>
+    user?.role === "admin" ? page : <RequireUser><Page title="Organisers only"><p>This page is for event organisers.</p></Page></RequireUser>;
+  if (path === "/admin/events/new") return admin(<AdminEventPage />);
+  if ((m = match("/admin/events/:id/edit", path))) return admin(<AdminEventPage key={m.id} eventId={m.id} />);
   return <Page title="Page not found"><p>There is nothing here. <Link to="/">See upcoming events</Link>.</p></Page>;
 }
 

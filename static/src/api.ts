@@ -38,7 +38,8 @@ export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
 
-export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+/** ``fresh`` revalidates instead of using a cached copy (catalog answers are cacheable). */
+export async function api<T>(path: string, init: { method?: string; body?: unknown; fresh?: boolean } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (init.body !== undefined) headers["content-type"] = "application/json";
   if (token) headers.authorization = `Bearer ${token}`;
@@ -48,6 +49,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
       method: init.method ?? "GET",
       headers,
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      cache: init.fresh ? "no-cache" : "default",
     });
   } catch {
     throw new NetworkError("network unreachable");

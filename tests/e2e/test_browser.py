@@ -114,3 +114,27 @@ def test_expired_hold_releases_the_tickets(page: Page, short_hold_host: Host) ->
     expect(page.get_by_role("heading", name="Hold expired")).to_be_visible(timeout=20_000)
     page.get_by_role("button", name="Back to the event").click()
     expect(page.get_by_text("10 left")).to_be_visible(timeout=20_000)
+
+
+def test_organiser_creates_and_edits_an_event(page: Page, host: Host) -> None:
+    log_in(page, host, "admin@example.com", "admin-password")
+    page.get_by_role("link", name="New event").click()
+    expect(page.get_by_role("heading", name="Create an event")).to_be_visible()
+    page.get_by_label("Name", exact=True).first.fill("Harbour Jazz")
+    page.get_by_label("Starts at").fill("2027-07-10T20:00")
+    page.get_by_label("Venue name").fill("Quay Stage")
+    page.get_by_label("City", exact=True).fill("Porto")
+    page.get_by_label("Price (EUR)").fill("19.50")
+    page.get_by_label("Capacity", exact=True).fill("80")
+    page.get_by_role("button", name="Create event").click()
+    expect(page.get_by_role("heading", name="Harbour Jazz")).to_be_visible()
+    expect(page.get_by_text("80 left")).to_be_visible()
+    page.get_by_role("link", name="Edit event").click()
+    expect(page.get_by_role("heading", name="Edit event")).to_be_visible()
+    name = page.get_by_label("Name", exact=True).first
+    expect(name).to_have_value("Harbour Jazz")
+    name.fill("Harbour Jazz Night")
+    page.get_by_label("Price (EUR)").fill("22.00")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("heading", name="Harbour Jazz Night")).to_be_visible()
+    expect(page.get_by_text("€22.00")).to_be_visible()

@@ -256,3 +256,35 @@ async def test_readiness_names_the_failed_dependency(rt: Runtime, live: Live) ->
     async with live.client() as client:
         ok = await client.get("/api/health/ready")
         assert ok.json()["checks"] == {"redis": "ok", "sql": "ok", "catalog": "ok"}
+
+
+async def test_admin_edits_reach_the_next_hold(rt: Runtime, live: Live) -> None:
+    event = await make_event(rt, {"GA": 10}, price=1000, per_user_limit=4)
+    ga = type_id(event, "GA")
+    admin, _ = await make_buyer(rt, role="admin")
+    buyer, _ = await make_buyer(rt)
+    patch = {"name": "Renamed night", "per_user_limit": 2,
+             "venue": {"name": "New Hall", "city": "Braga"},
+             "ticket_types": [{"id": ga, "price": 1500}]}
+    async with live.client(buyer) as client:
+        assert (await client.patch(f"/api/admin/events/{event.id}", json=patch)).status_code == 403
+    async with live.client(admin) as client:
+        bad = await client.patch(f"/api/admin/events/{event.id}",
+                                 json={"ticket_types": [{"id": "nope", "price": 1}]})
+        assert (bad.status_code, bad.json()["field"]) == (422, "ticket_types[0].id")
+        r = await client.patch(f"/api/admin/events/{event.id}", json=patch)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert (body["name"], body["venue"]["city"], body["per_user_limit"]) == (
+            "Renamed night", "Braga", 2)
+        assert body["ticket_types"][0]["price"] == 1500
+        assert body["ticket_types"][0]["capacity"] == 10
+        assert body["venue"]["id"] == event.venue.id
+    async with live.client(buyer) as client:
+        hold = await client.post(f"/api/events/{event.id}/holds",
+                                 json={"items": [{"ticket_type_id": ga, "quantity": 2}]})
+        assert (hold.status_code, hold.json()["total"]) == (201, 3000)
+        over = await client.post(f"/api/events/{event.id}/holds",
+                                 json={"items": [{"ticket_type_id": ga, "quantity": 1}]})
+        assert over.status_code == 403
+    await assert_invariant(rt, event.id)

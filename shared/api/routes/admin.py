@@ -1,13 +1,14 @@
-"""Organiser API (admin role): create events with their ticket types and capacities."""
+"""Organiser API (admin role): create events with their ticket types and capacities, and
+edit them (names, dates, venue, prices, per-user limit)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
 from shared.api.deps import AdminDep, RuntimeDep
-from shared.api.schemas import EventIn, EventOut
+from shared.api.schemas import EventIn, EventOut, EventPatchIn
 from shared.models import Venue
-from shared.services.catalog import EventDraft, TicketTypeDraft
+from shared.services.catalog import EventDraft, EventEdit, TicketTypeDraft, TicketTypeEdit
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
@@ -25,4 +26,19 @@ async def create_event(body: EventIn, rt: RuntimeDep, _admin: AdminDep,
                            for t in body.ticket_types),
     ))
     response.headers["Location"] = f"/api/events/{event.id}"
+    return EventOut.of(event)
+
+
+@router.patch("/events/{event_id}", response_model=EventOut)
+async def update_event(event_id: str, body: EventPatchIn, rt: RuntimeDep,
+                       _admin: AdminDep) -> EventOut:
+    v = body.venue
+    event = await rt.catalog.update_event(event_id, EventEdit(
+        name=body.name, description=body.description, category=body.category,
+        starts_at=body.starts_at,
+        venue=Venue(id="", name=v.name, city=v.city, address=v.address, country=v.country)
+        if v else None,
+        per_user_limit=body.per_user_limit, image_url=body.image_url,
+        ticket_types=tuple(TicketTypeEdit(t.id, t.name, t.price) for t in body.ticket_types),
+    ))
     return EventOut.of(event)

@@ -1,18 +1,37 @@
-// Organiser page (admin): create an event with its venue and ticket types.
-import { useState, type FormEvent } from "react";
+// Organiser pages (admin): create an event with its venue and ticket types, or edit one.
+// When editing, capacities are shown but fixed: they change through inventory management.
+import { useEffect, useState, type FormEvent } from "react";
 import { api, ApiError, type EventInfo } from "../api";
 import { Alert } from "../components/Alert";
 import { Page } from "../components/Page";
 import { describe, type Message } from "../messages";
 import { navigate } from "../router";
 
-interface TypeRow { name: string; price: string; capacity: string }
+interface TypeRow { id?: string; name: string; price: string; capacity: string }
 
-export function AdminEventPage() {
+function localInput(iso: string): string {
+  const d = new Date(iso);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}
+
+export function AdminEventPage({ eventId }: { eventId?: string }) {
   const [f, setF] = useState({ name: "", description: "", category: "music", starts_at: "", venue_name: "", city: "", address: "", country: "", currency: "EUR", per_user_limit: "8" });
   const [types, setTypes] = useState<TypeRow[]>([{ name: "General admission", price: "", capacity: "" }]);
   const [error, setError] = useState<Message | null>(null);
   const [busy, setBusy] = useState(false);
+  const [loaded, setLoaded] = useState(!eventId);
+  useEffect(() => {
+    if (!eventId) return;
+    api<EventInfo>(`/api/events/${eventId}`, { fresh: true })
+      .then((ev) => {
+        setF({ name: ev.name, description: ev.description, category: ev.category || "music", starts_at: localInput(ev.starts_at),
+          venue_name: ev.venue.name, city: ev.venue.city, address: ev.venue.address, country: ev.venue.country,
+          currency: ev.currency, per_user_limit: String(ev.per_user_limit) });
+        setTypes(ev.ticket_types.map((t) => ({ id: t.id, name: t.name, price: (t.price / 100).toFixed(2), capacity: String(t.capacity) })));
+        setLoaded(true);
+      })
+      .catch((e) => setError(describe(e)));
+  }, [eventId]);
   const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
   const setType = (i: number, k: keyof TypeRow, v: string) => setTypes(types.map((t, j) => (j === i ? { ...t, [k]: v } : t)));
 
@@ -21,7 +40,17 @@ export function AdminEventPage() {
     setBusy(true);
     setError(null);
     try {
-      const created = await api<EventInfo>("/api/admin/events", {
+      const venue = { name: f.venue_name, city: f.city, address: f.address, country: f.country };
+      const saved = eventId
+        ? await api<EventInfo>(`/api/admin/events/${eventId}`, {
+            method: "PATCH",
+            body: {
+              name: f.name, description: f.description, category: f.category,
+              starts_at: new Date(f.starts_at).toISOString(), venue, per_user_limit: Number(f.per_user_limit),
+              ticket_types: types.map((t) => ({ id: t.id, name: t.name, price: Math.round(Number(t.price) * 100) })),
+            },
+          })
+        : await api<EventInfo>("/api/admin/events", {
         method: "POST",
         body: {
           name: f.name, description: f.description, category: f.category,
@@ -31,7 +60,7 @@ export function AdminEventPage() {
           ticket_types: types.map((t) => ({ name: t.name, price: Math.round(Number(t.price) * 100), capacity: Number(t.capacity) })),
         },
       });
-      navigate(`/events/${created.id}`);
+      navigate(`/events/${saved.id}`);
     } catch (err) {
       const m = describe(err);
       setError(err instanceof ApiError && err.field ? { text: `${err.field}: ${m.text}` } : m);
@@ -40,8 +69,9 @@ export function AdminEventPage() {
   };
 
   return (
-    <Page title="Create an event">
-      <form onSubmit={submit} className="admin-form">
+    <Page title={eventId ? "Edit event" : "Create an event"}>
+      {!loaded && !error && <p role="status">Loading the event…</p>}
+      <form onSubmit={submit} className="admin-form" hidden={!loaded}>
         <fieldset>
           <legend>Event</legend>
           <label>Name<input required value={f.name} onChange={set("name")} /></label>
@@ -52,7 +82,7 @@ export function AdminEventPage() {
             </select>
           </label>
           <label>Starts at<input type="datetime-local" required value={f.starts_at} onChange={set("starts_at")} /></label>
-          <label>Currency<input required pattern="[A-Za-z]{3}" maxLength={3} value={f.currency} onChange={set("currency")} /></label>
+          <label>Currency<input required pattern="[A-Za-z]{3}" maxLength={3} value={f.currency} onChange={set("currency")} readOnly={!!eventId} /></label>
           <label>Tickets per buyer<input type="number" min={1} max={50} required value={f.per_user_limit} onChange={set("per_user_limit")} /></label>
         </fieldset>
         <fieldset>
@@ -68,14 +98,16 @@ export function AdminEventPage() {
             <div className="type-row" key={i}>
               <label>Name<input required value={t.name} onChange={(e) => setType(i, "name", e.target.value)} /></label>
               <label>Price ({f.currency})<input type="number" min={0} step="0.01" required value={t.price} onChange={(e) => setType(i, "price", e.target.value)} /></label>
-              <label>Capacity<input type="number" min={1} required value={t.capacity} onChange={(e) => setType(i, "capacity", e.target.value)} /></label>
-              {types.length > 1 && <button type="button" className="secondary" aria-label={`Remove ticket type ${t.name || i + 1}`} onClick={() => setTypes(types.filter((_, j) => j !== i))}>Remove</button>}
+              <label>Capacity<input type="number" min={1} required value={t.capacity} readOnly={!!t.id} aria-describedby={t.id ? "capacity-note" : undefined} onChange={(e) => setType(i, "capacity", e.target.value)} /></label>
+              {!eventId && types.length > 1 && <button type="button" className="secondary" aria-label={`Remove ticket type ${t.name || i + 1}`} onClick={() => setTypes(types.filter((_, j) => j !== i))}>Remove</button>}
             </div>
           ))}
-          <button type="button" className="secondary" onClick={() => setTypes([...types, { name: "", price: "", capacity: "" }])}>Add a ticket type</button>
+          {eventId
+            ? <p id="capacity-note" className="muted">Capacities and the list of ticket types are fixed once an event is on sale.</p>
+            : <button type="button" className="secondary" onClick={() => setTypes([...types, { name: "", price: "", capacity: "" }])}>Add a ticket type</button>}
         </fieldset>
         {error && <Alert message={error} />}
-        <button type="submit" disabled={busy}>{busy ? "Creating…" : "Create event"}</button>
+        <button type="submit" disabled={busy}>{busy ? "Saving…" : eventId ? "Save changes" : "Create event"}</button>
       </form>
     </Page>
   );

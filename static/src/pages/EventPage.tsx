@@ -13,6 +13,7 @@ const REFRESH_MS = 3000;
 
 export function EventPage({ id }: { id: string }) {
   const { user } = useSession();
+  const isAdmin = user?.role === "admin";
   const [event, setEvent] = useState<EventInfo | null>(null);
   const [available, setAvailable] = useState<Record<string, number>>({});
   const [qty, setQty] = useState<Record<string, number>>({});
@@ -28,14 +29,15 @@ export function EventPage({ id }: { id: string }) {
   }, [id]);
 
   useEffect(() => {
-    api<EventInfo>(`/api/events/${id}`).then(setEvent).catch((e) => setError(describe(e)));
+    // Organisers revalidate, so their own edits show at once.
+    api<EventInfo>(`/api/events/${id}`, { fresh: isAdmin }).then(setEvent).catch((e) => setError(describe(e)));
     refresh().catch(() => undefined);
     // Availability changes by the second during an on-sale: refresh while the page is open.
     const timer = window.setInterval(() => {
       if (document.visibilityState === "visible") refresh().catch(() => undefined);
     }, REFRESH_MS);
     return () => window.clearInterval(timer);
-  }, [id, refresh]);
+  }, [id, refresh, isAdmin]);
 
   if (!event) return error ? <Page title="Event"><Alert message={error} /></Page> : <Loading what="the event" />;
 
@@ -69,6 +71,9 @@ export function EventPage({ id }: { id: string }) {
         <span>{event.venue.name}, {event.venue.address ? `${event.venue.address}, ` : ""}{event.venue.city}</span>
       </p>
       {event.description && <p>{event.description}</p>}
+      {user?.role === "admin" && (
+        <p><a href={`/admin/events/${id}/edit`} onClick={(e) => { e.preventDefault(); navigate(`/admin/events/${id}/edit`); }}>Edit event</a></p>
+      )}
       <h2>Tickets</h2>
       <p className="muted">Up to {event.per_user_limit} tickets per buyer. Availability updates live.</p>
       <ul className="ticket-types">
