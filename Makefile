@@ -34,7 +34,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 node-check:
-	@command -v node >/dev/null && node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' || \
+	@command -v node >/dev/null && node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' || \
 	  (echo "Node.js 20+ is required for the web app (https://nodejs.org or your distribution)" >&2; exit 1)
 
 $(NPM_STAMP): $(WEB)/package.json $(WEB)/package-lock.json | node-check

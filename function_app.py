@@ -35,7 +35,8 @@ def runtime() -> Runtime:
     return build_runtime(Settings.from_env())
 
 
-app = func.AsgiFunctionApp(app=create_app(runtime), http_auth_level=func.AuthLevel.ANONYMOUS)
+app = func.AsgiFunctionApp(app=create_app(runtime, settings=Settings.from_env()),
+                           http_auth_level=func.AuthLevel.ANONYMOUS)
 
 
 @app.function_name("payments")

@@ -1,21 +1,27 @@
 --[[
   hold: take tickets of one or more ticket types for a user, all or nothing.
 
-  First releases up to ARGV[5] expired holds of the same event, so availability heals even
-  when the reconciler runs late. Then checks, in order: inventory loaded, event on sale,
-  every ticket type known and every quantity a positive integer, the per-user limit, and
-  availability of every line. Only when all pass does it decrement anything.
+  First applies the buyer's request rate limit for this event (KEYS[8], GCRA), so a bot
+  hammering one on-sale is slowed inside the same round trip. Then releases up to ARGV[5]
+  expired holds of the event, so availability heals even when the reconciler runs late.
+  Then checks, in order: inventory loaded, event on sale, every ticket type known and every
+  quantity a positive integer, the per-user limit, and availability of every line. Only
+  when all pass does it decrement anything.
 
   KEYS[1..7]  the event key set (inv, meta, holds, hexp, hpay, hdone, per_user)
+  KEYS[8]     rate:{E}  hash: user id -> theoretical arrival time (ms) of their hold requests
   ARGV[1]     hold id
   ARGV[2]     user id
   ARGV[3]     now (epoch ms)
   ARGV[4]     expires at (epoch ms)
   ARGV[5]     max expired holds to release first
-  ARGV[6..]   pairs: ticket type id, quantity
+  ARGV[6]     hold requests allowed per user per window for this event
+  ARGV[7]     that window (ms)
+  ARGV[8..]   pairs: ticket type id, quantity
 
   Returns JSON
     {ok=true, hold=<record>}
+    {ok=false, error='rate_limited', retry_after_ms=...} too many hold requests: wait
     {ok=false, error='not_loaded'}                       inventory keys missing: load, retry
     {ok=false, error='not_on_sale', status=...}
     {ok=false, error='unknown_ticket_type', ticket_type_id=...}
@@ -24,8 +30,16 @@
     {ok=false, error='sold_out', ticket_type_id=..., available=...}
 ]]
 -- @include "end_hold.lua"
+-- @include "gcra.lua"
 
 local now = tonumber(ARGV[3])
+local window = tonumber(ARGV[7])
+local allowed, tat, wait = gcra(tonumber(redis.call('HGET', KEYS[8], ARGV[2]) or '0'), now,
+                                tonumber(ARGV[6]), window, 1)
+if not allowed then return fail('rate_limited', {retry_after_ms = wait}) end
+redis.call('HSET', KEYS[8], ARGV[2], tostring(tat))
+redis.call('PEXPIRE', KEYS[8], window * 2)  -- idle events forget their buyers
+
 if redis.call('EXISTS', KEYS[1]) == 0 then return fail('not_loaded') end
 sweep_expired(now, tonumber(ARGV[5]))
 
@@ -33,7 +47,7 @@ local meta = redis.call('HMGET', KEYS[2], 'status', 'currency', 'limit')
 if meta[1] ~= 'on_sale' then return fail('not_on_sale', {status = meta[1] or ''}) end
 
 local items, want, total = {}, 0, 0
-for i = 6, #ARGV, 2 do
+for i = 8, #ARGV, 2 do
   local tt, q = ARGV[i], tonumber(ARGV[i + 1])
   local price = redis.call('HGET', KEYS[2], 'price:' .. tt)
   local avail = redis.call('HGET', KEYS[1], tt)

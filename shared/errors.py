@@ -84,6 +84,21 @@ class PerUserLimit(DomainError):
     title = "Per-user ticket limit reached"
 
 
+class TooManyRequests(DomainError):
+    status = 429
+    code = "rate-limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str = "", *, retry_after_ms: int, field: str | None = None) -> None:
+        super().__init__(detail, field=field)
+        self.retry_after_s = max(1, -(-retry_after_ms // 1000))
+
+
+class LoginLocked(TooManyRequests):
+    code = "login-locked"
+    title = "Too many failed logins"
+
+
 class DependencyUnavailable(DomainError):
     status = 503
     code = "dependency-unavailable"

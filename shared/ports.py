@@ -22,6 +22,7 @@ from shared.models import (
     Ticket,
     User,
 )
+from shared.settings import Rate
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class InventoryStore(Protocol):
 
     async def hold(
         self, event_id: str, hold_id: str, user_id: str, items: Sequence[LineItem],
-        now: int, expires_at: int, sweep: int,
+        now: int, expires_at: int, sweep: int, rate: Rate,
     ) -> ScriptResult: ...
 
     async def checkout(
@@ -130,6 +131,8 @@ class UserRepository(Protocol):
 
     async def user_by_id(self, user_id: str) -> User | None: ...
 
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
+
 
 class SessionRepository(Protocol):
     """Durable sessions (SQL): the write-through copy behind the Redis session cache."""
@@ -139,6 +142,10 @@ class SessionRepository(Protocol):
     async def session(self, token_hash: str, now: int) -> Principal | None: ...
 
     async def revoke_session(self, token_hash: str, now: int) -> None: ...
+
+    async def revoke_user_sessions(self, user_id: str, now: int) -> list[str]:
+        """Revoke every live session of the user; returns their token hashes."""
+        ...
 
 
 class SessionCache(Protocol):
@@ -180,6 +187,48 @@ class PaymentGateway(Protocol):
     async def refund(self, charge: Charge) -> None: ...
 
     async def find_charge(self, idempotency_key: str) -> Charge | None: ...
+
+
+class RateLimiter(Protocol):
+    async def take(self, bucket: str, rate: Rate, now: int, *, cost: int = 1,
+                   dry_run: bool = False) -> int:
+        """Take ``cost`` from the bucket; 0 when allowed, else milliseconds to wait."""
+        ...
+
+    async def reset(self, bucket: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int  # 0 while the first request is still running
+    body: str
+    fingerprint: str
+    location: str = ""
+
+
+class IdempotencyStore(Protocol):
+    """First answers of requests sent with an ``Idempotency-Key``."""
+
+    async def begin(self, key: str, fingerprint: str, ttl_ms: int) -> StoredResponse | None:
+        """Claim ``key``; None when claimed now, else what is stored (status 0 = pending)."""
+        ...
+
+    async def finish(self, key: str, response: StoredResponse, ttl_ms: int) -> None: ...
+
+    async def abandon(self, key: str) -> None: ...
+
+    async def get(self, key: str) -> StoredResponse | None: ...
+
+
+class RevocationFeed(Protocol):
+    """Tells every instance that sessions were revoked, so in-process caches drop them."""
+
+    async def publish(self, token_hashes: Sequence[str]) -> None: ...
+
+
+class AuditLog(Protocol):
+    async def record_audit(self, actor_id: str, action: str, target: str,
+                           detail: dict[str, Any], now: int) -> None: ...
 
 
 class PasswordHasher(Protocol):

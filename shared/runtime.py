@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 
 from shared.adapters.argon2_hasher import Argon2Hasher
-from shared.adapters.redis_sessions import RedisSessionCache
+from shared.adapters.redis_idempotency import RedisIdempotency
+from shared.adapters.redis_limits import RedisRateLimiter
+from shared.adapters.redis_sessions import RedisRevocationFeed, RedisSessionCache
 from shared.adapters.redis_store import RedisInventory
 from shared.adapters.redis_stream_bus import RedisStreamBus, StreamNames
 from shared.adapters.servicebus_bus import ServiceBusBus
@@ -27,6 +29,7 @@ from shared.services.checkout import CheckoutService
 from shared.services.finalize import Finalizer
 from shared.services.holds import HoldService
 from shared.services.inventory import InventoryService
+from shared.services.limits import Limits
 from shared.services.orders import OrderService
 from shared.services.reconcile import Reconciler
 from shared.settings import Settings
@@ -64,6 +67,9 @@ class Runtime:
     reconciler: Reconciler
     accounts: AccountService
     catalog: CatalogService
+    limits: Limits
+    idempotency: RedisIdempotency
+    revocations: RedisRevocationFeed
     clock: Callable[[], int]
 
     @property
@@ -108,16 +114,19 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
     hasher = Argon2Hasher(time_cost=settings.argon2_time_cost,
                           memory_kib=settings.argon2_memory_kib,
                           parallelism=settings.argon2_parallelism)
+    limits = Limits(RedisRateLimiter(redis), settings, clock)
+    revocations = RedisRevocationFeed(redis)
     return Runtime(
         settings=settings, redis=redis, ledger=ledger, catalog_store=catalog_store,
         gateway=gateway, bus=bus, store=store, inventory=inventory,
-        holds=HoldService(store, inventory, settings, clock),
-        checkout=CheckoutService(store, bus, settings, clock),
+        holds=HoldService(store, inventory, settings, clock, limits),
+        checkout=CheckoutService(store, bus, settings, clock, limits),
         orders=OrderService(store, ledger),
         finalizer=finalizer,
         reconciler=Reconciler(store, ledger, inventory, finalizer, settings),
         accounts=AccountService(ledger, ledger, RedisSessionCache(redis), hasher, settings,
-                                clock),
-        catalog=CatalogService(catalog_store, ledger, inventory, settings, clock),
+                                clock, limits=limits, feed=revocations),
+        catalog=CatalogService(catalog_store, ledger, inventory, settings, clock, ledger),
+        limits=limits, idempotency=RedisIdempotency(redis), revocations=revocations,
         clock=clock,
     )

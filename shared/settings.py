@@ -16,6 +16,22 @@ def _bool(value: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Rate:
+    """``limit`` requests per ``window_ms``; written ``"limit/seconds"`` in settings."""
+
+    limit: int
+    window_ms: int
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        limit, _, seconds = text.partition("/")
+        rate = cls(int(limit), int(float(seconds) * 1000))
+        if rate.limit < 1 or rate.window_ms < 1:
+            raise ValueError(f"rate {text!r}: use limit/seconds, both positive")
+        return rate
+
+
+@dataclass(frozen=True)
 class Settings:
     # Where local state lives (redis AOF, SQLite files, simulated gateway).
     data_dir: Path = Path(".local")
@@ -44,8 +60,19 @@ class Settings:
     expired_sweep_per_hold: int = 3
     hold_record_retention_seconds: int = 86_400
     reconcile_interval_seconds: float = 5.0
+    # Protection: request rates ("limit/seconds"), lockout, body size, CORS.
+    rate_auth_per_ip: Rate = Rate(20, 60_000)
+    rate_holds_per_user: Rate = Rate(30, 60_000)
+    rate_holds_per_user_event: Rate = Rate(10, 10_000)
+    rate_checkout_per_user: Rate = Rate(10, 60_000)
+    login_lockout: Rate = Rate(5, 900_000)
+    max_body_bytes: int = 65_536
+    cors_origins: tuple[str, ...] = ()
+    trust_forwarded_for: bool = False
     # Accounts.
     session_seconds: int = 86_400
+    session_cache_seconds: float = 10.0
+    password_min_length: int = 10
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65_536
     argon2_parallelism: int = 2
@@ -107,7 +134,19 @@ class Settings:
             reconcile_interval_seconds=float(
                 s("RECONCILE_INTERVAL_SECONDS", str(d.reconcile_interval_seconds))
             ),
+            rate_auth_per_ip=Rate.parse(s("RATE_AUTH_PER_IP", "20/60")),
+            rate_holds_per_user=Rate.parse(s("RATE_HOLDS_PER_USER", "30/60")),
+            rate_holds_per_user_event=Rate.parse(s("RATE_HOLDS_PER_USER_EVENT", "10/10")),
+            rate_checkout_per_user=Rate.parse(s("RATE_CHECKOUT_PER_USER", "10/60")),
+            login_lockout=Rate.parse(s("LOGIN_LOCKOUT", "5/900")),
+            max_body_bytes=int(s("MAX_BODY_BYTES", str(d.max_body_bytes))),
+            cors_origins=tuple(o.strip() for o in e.get("CORS_ORIGINS", "").split(",")
+                               if o.strip()),
+            trust_forwarded_for=_bool(e.get("TRUST_FORWARDED_FOR", "false")),
             session_seconds=int(s("SESSION_SECONDS", str(d.session_seconds))),
+            session_cache_seconds=float(
+                s("SESSION_CACHE_SECONDS", str(d.session_cache_seconds))),
+            password_min_length=int(s("PASSWORD_MIN_LENGTH", str(d.password_min_length))),
             argon2_time_cost=int(s("ARGON2_TIME_COST", str(d.argon2_time_cost))),
             argon2_memory_kib=int(s("ARGON2_MEMORY_KIB", str(d.argon2_memory_kib))),
             argon2_parallelism=int(s("ARGON2_PARALLELISM", str(d.argon2_parallelism))),

@@ -12,7 +12,7 @@ import redis
 
 from shared.local.redis_server import RedisServer
 from shared.runtime import Runtime, build_runtime
-from shared.settings import Settings
+from shared.settings import Rate, Settings
 from tests.support import Clock, Live
 
 
@@ -34,6 +34,10 @@ def settings(redis_server: RedisServer, tmp_path: Path) -> Settings:
         # Cheap hashing keeps the suite fast; production parameters come from settings.
         argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1,
         max_delivery_count=3, redelivery_ms=150, seed_demo=False,
+        # Limits high enough that only the tests about limits meet them.
+        rate_auth_per_ip=Rate(10_000, 1_000), rate_holds_per_user=Rate(10_000, 1_000),
+        rate_holds_per_user_event=Rate(10_000, 1_000),
+        rate_checkout_per_user=Rate(10_000, 1_000), login_lockout=Rate(100, 60_000),
     )
 
 

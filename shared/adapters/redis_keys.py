@@ -20,5 +20,10 @@ def event_keys(event_id: str) -> list[str]:
 INV, META, HOLDS, HEXP, HPAY, HDONE, PER_USER = range(7)
 
 
+def rate_key(event_id: str) -> str:
+    """hold.lua's eighth key: per-buyer request rate state of the event."""
+    return "rate:{" + event_id + "}"
+
+
 def session_key(token_hash: str) -> str:
     return f"sess:{token_hash}"

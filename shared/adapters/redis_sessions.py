@@ -1,8 +1,13 @@
-"""SessionCache on Redis: ``sess:<sha256 of token>`` -> principal JSON, expiring with it."""
+"""SessionCache on Redis: ``sess:<sha256 of token>`` -> principal JSON, expiring with it;
+and the revocation feed: token hashes published on ``sess:revoked`` so every instance drops
+them from its in-process cache at once."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
 from redis.asyncio import Redis, RedisCluster
@@ -25,3 +30,37 @@ class RedisSessionCache:
 
     async def delete(self, token_hash: str) -> None:
         await self._redis.delete(session_key(token_hash))
+
+
+CHANNEL = "sess:revoked"
+log = logging.getLogger(__name__)
+
+
+class RedisRevocationFeed:
+    def __init__(self, redis: Redis | RedisCluster) -> None:
+        self._redis = redis
+
+    async def publish(self, token_hashes: Sequence[str]) -> None:
+        if token_hashes:
+            await self._redis.publish(CHANNEL, json.dumps(list(token_hashes)))
+
+    async def listen(self, drop: Callable[[Sequence[str]], None],
+                     ready: asyncio.Event | None = None) -> None:
+        """Call ``drop`` with every revoked batch until cancelled; resubscribes after errors."""
+        while True:
+            try:
+                pubsub = self._redis.pubsub()
+                await pubsub.subscribe(CHANNEL)
+                if ready is not None:
+                    ready.set()
+                try:
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            drop(json.loads(message["data"]))
+                finally:
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("session revocation feed lost; resubscribing", exc_info=True)
+                await asyncio.sleep(1)

@@ -10,9 +10,10 @@ from redis.asyncio import Redis, RedisCluster
 from redis.commands.core import AsyncScript
 
 from shared.adapters import lua_scripts
-from shared.adapters.redis_keys import HOLDS, HPAY, INV, META, event_keys
+from shared.adapters.redis_keys import HOLDS, HPAY, INV, META, event_keys, rate_key
 from shared.models import Hold, HoldStatus, InventoryLine, LineItem
 from shared.ports import EventRules, ScriptResult
+from shared.settings import Rate
 
 AnyRedis = Redis | RedisCluster
 
@@ -38,12 +39,15 @@ class RedisInventory:
 
     async def hold(
         self, event_id: str, hold_id: str, user_id: str, items: Sequence[LineItem],
-        now: int, expires_at: int, sweep: int,
+        now: int, expires_at: int, sweep: int, rate: Rate,
     ) -> ScriptResult:
-        args: list[str | int] = [hold_id, user_id, now, expires_at, sweep]
+        args: list[str | int] = [hold_id, user_id, now, expires_at, sweep, rate.limit,
+                                 rate.window_ms]
         for item in items:
             args += [item.ticket_type_id, item.quantity]
-        return await self._run("hold", event_id, args)
+        raw = await self._scripts["hold"](
+            keys=[*event_keys(event_id), rate_key(event_id)], args=args)
+        return _result(raw)
 
     async def checkout(
         self, event_id: str, hold_id: str, user_id: str, order_id: str, now: int, pay_until: int,

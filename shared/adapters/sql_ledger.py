@@ -11,6 +11,7 @@ whoever loses reads the winner's row.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -19,7 +20,15 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from shared.adapters import sql_migrations
-from shared.adapters.sql_schema import orders, payments, sessions, ticket_inventory, tickets, users
+from shared.adapters.sql_schema import (
+    audit_log,
+    orders,
+    payments,
+    sessions,
+    ticket_inventory,
+    tickets,
+    users,
+)
 from shared.errors import LedgerSoldOut
 from shared.models import (
     Charge,
@@ -313,3 +322,44 @@ class SqlLedger:
                           .values(revoked_at=now))
 
         await asyncio.to_thread(run)
+
+    async def revoke_user_sessions(self, user_id: str, now: int) -> list[str]:
+        def run() -> list[str]:
+            live = (sessions.c.user_id == user_id) & sessions.c.revoked_at.is_(None)
+            with self.engine.begin() as c:
+                hashes = [r.token_hash for r in c.execute(
+                    sa.select(sessions.c.token_hash).where(live)).all()]
+                c.execute(sa.update(sessions).where(live).values(revoked_at=now))
+            return hashes
+
+        return await asyncio.to_thread(run)
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        def run() -> None:
+            with self.engine.begin() as c:
+                c.execute(sa.update(users).where(users.c.id == user_id)
+                          .values(password_hash=password_hash))
+
+        await asyncio.to_thread(run)
+
+    # ---- audit -----------------------------------------------------------------------
+
+    async def record_audit(self, actor_id: str, action: str, target: str,
+                           detail: dict[str, Any], now: int) -> None:
+        def run() -> None:
+            with self.engine.begin() as c:
+                c.execute(sa.insert(audit_log).values(
+                    id=str(uuid.uuid4()), at=now, actor_id=actor_id, action=action,
+                    target=target, detail=json.dumps(detail, default=str)))
+
+        await asyncio.to_thread(run)
+
+    async def audit_entries(self, limit: int) -> list[dict[str, Any]]:
+        def run() -> list[dict[str, Any]]:
+            with self.engine.begin() as c:
+                rows = c.execute(sa.select(audit_log).order_by(audit_log.c.at.desc(),
+                                                               audit_log.c.id).limit(limit)).all()
+            return [{"id": r.id, "at": int(r.at), "actor_id": r.actor_id, "action": r.action,
+                     "target": r.target, "detail": json.loads(r.detail)} for r in rows]
+
+        return await asyncio.to_thread(run)

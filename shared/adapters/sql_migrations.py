@@ -27,9 +27,14 @@ def _v1_ledger(conn: sa.Connection) -> None:
         table.create(conn)
 
 
+def _v2_audit_log(conn: sa.Connection) -> None:
+    t.audit_log.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "ledger: users, sessions, ticket_inventory, orders, tickets, payments",
               _v1_ledger),
+    Migration(2, "audit_log of admin actions", _v2_audit_log),
 )
 
 

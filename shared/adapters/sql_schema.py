@@ -82,6 +82,18 @@ tickets = sa.Table(
     sa.Column("code", sa.String(32), nullable=False, unique=True),
 )
 
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("at", MS, nullable=False),
+    sa.Column("actor_id", ID, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(101), nullable=False),
+    sa.Column("detail", sa.UnicodeText, nullable=False),
+    sa.Index("ix_audit_log_at", "at"),
+)
+
 payments = sa.Table(
     "payments",
     metadata,

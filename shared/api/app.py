@@ -1,11 +1,18 @@
-"""The FastAPI application: routers, problem+json errors, and (locally) the static SPA."""
+"""The FastAPI application: routers, problem+json errors (documented in OpenAPI), the guard
+(body limits, security headers), CORS for the configured SPA origins, the session
+revocation listener, and (locally) the static SPA."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -13,8 +20,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from shared.api import problems
+from shared.api.guard import Guard
 from shared.api.routes import admin, auth, events, health, holds, orders
+from shared.api.schemas import ProblemOut
 from shared.runtime import Runtime
+from shared.settings import Settings
 
 
 class SpaFiles(StaticFiles):
@@ -35,22 +45,77 @@ class SpaFiles(StaticFiles):
         return response
 
 
-def create_app(runtime: Runtime | Callable[[], Runtime],
-               static_dir: Path | None = None) -> FastAPI:
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ProblemOut, "description": problems.TITLE_OF.get(status, "Error")}
+    for status in (400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503)
+}
+
+
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """Error answers are documented as application/problem+json, which is what they are."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version,
+                                 description=app.description, routes=app.routes)
+            for path in schema["paths"].values():
+                for operation in path.values():
+                    for status, answer in operation.get("responses", {}).items():
+                        content = answer.get("content", {})
+                        if status[0] in "45" and "application/json" in content:
+                            answer["content"] = {
+                                problems.PROBLEM: {"schema": {"$ref":
+                                                              "#/components/schemas/ProblemOut"}}}
+            schema["components"]["schemas"].pop("HTTPValidationError", None)
+            schema["components"]["schemas"].pop("ValidationError", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    return build
+
+
+def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None = None,
+               settings: Settings | None = None) -> FastAPI:
     """The API. ``runtime`` may be a provider, so the function app can import without
-    configuration and build its runtime on the first request."""
+    configuration and build its runtime on the first request; then pass ``settings``."""
+    provider = runtime if callable(runtime) else (lambda: runtime)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        rt = provider()
+        listener = asyncio.create_task(rt.revocations.listen(rt.accounts.drop_cached))
+        try:
+            yield
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+
     app = FastAPI(
         title="Leap Ticketing API",
         version="1.0.0",
-        description="Ticket holds, checkout and orders for high-traffic on-sales.",
+        description="Ticket holds, checkout and orders for high-traffic on-sales. Errors are "
+                    "RFC 9457 problem details naming the offending `field`.",
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
         redoc_url=None,
+        responses=ERRORS,
+        lifespan=lifespan,
     )
-    app.state.runtime = runtime if callable(runtime) else (lambda: runtime)
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
+    app.state.runtime = provider
     problems.install(app)
     for module in (health, auth, events, holds, orders, admin):
         app.include_router(module.router)
     if static_dir is not None and (static_dir / "index.html").is_file():
         app.mount("/", SpaFiles(directory=static_dir, html=True), name="static")
+    if settings is None:
+        settings = provider().settings if not callable(runtime) else Settings()
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            expose_headers=["Location", "Retry-After", "Idempotent-Replayed"], max_age=600)
+    app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)
     return app

@@ -16,6 +16,19 @@ def runtime(request: Request) -> Runtime:
     return rt
 
 
+def client_ip(request: Request, trust_forwarded_for: bool) -> str:
+    """The caller's address. Behind Front Door / the Functions front end, the proxy appends
+    the client to X-Forwarded-For; only its last entry is trustworthy, and only when the app
+    is configured to sit behind such a proxy (TRUST_FORWARDED_FOR)."""
+    if trust_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            host = last.rsplit(":", 1)[0] if last.count(":") == 1 else last
+            return host.strip("[]")
+    return request.client.host if request.client else "unknown"
+
+
 def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

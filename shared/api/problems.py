@@ -19,12 +19,12 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
-from shared.errors import DomainError
+from shared.errors import DomainError, TooManyRequests
 
 log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
-_TITLES = {400: "Bad request", 401: "Authentication required", 403: "Forbidden",
+TITLE_OF = _TITLES = {400: "Bad request", 401: "Authentication required", 403: "Forbidden",
            404: "Not found", 405: "Method not allowed", 409: "Conflict",
            413: "Request body too large", 415: "Unsupported media type",
            422: "Invalid input", 429: "Too many requests", 500: "Internal server error",
@@ -54,12 +54,20 @@ def field_path(loc: Sequence[Any]) -> str:
     return out or "body"
 
 
+def domain_problem(exc: DomainError, instance: str) -> JSONResponse:
+    headers: dict[str, str] = {}
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, TooManyRequests):
+        headers["Retry-After"] = str(exc.retry_after_s)
+    detail = f"{exc.field}: {exc.detail}" if exc.field and exc.status == 422 else exc.detail
+    return problem(exc.status, exc.code, detail, title=exc.title, instance=instance,
+                   headers=headers or None, field=exc.field)
+
+
 async def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    detail = f"{exc.field}: {exc.detail}" if exc.field and exc.status == 422 else exc.detail
-    return problem(exc.status, exc.code, detail, title=exc.title,
-                   instance=request.url.path, headers=headers, field=exc.field)
+    return domain_problem(exc, request.url.path)
 
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:

@@ -14,15 +14,37 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+EMAIL_PATTERN = r"^\s*[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}\s*$"
+
+
 class RegisterIn(Strict):
-    email: Annotated[str, Field(min_length=3, max_length=254)]
-    password: Annotated[str, Field(min_length=8, max_length=128)]
+    email: Annotated[str, Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN)]
+    # The password policy (length, common passwords, ...) is the service's, which names the rule.
+    password: Annotated[str, Field(min_length=1, max_length=128)]
     display_name: Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class LoginIn(Strict):
     email: Annotated[str, Field(min_length=3, max_length=254)]
     password: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class PasswordChangeIn(Strict):
+    current_password: Annotated[str, Field(min_length=1, max_length=128)]
+    new_password: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class AuditEntryOut(BaseModel):
+    id: str
+    at: str
+    actor_id: str
+    action: str
+    target: str
+    detail: dict[str, object]
+
+
+class AuditOut(BaseModel):
+    items: list[AuditEntryOut]
 
 
 class UserOut(BaseModel):

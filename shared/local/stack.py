@@ -35,7 +35,7 @@ class LocalStack:
         self.runtime = runtime
         self.app = create_app(runtime, static_dir)
         self.server = _Server(uvicorn.Config(
-            self.app, host=host, port=port, lifespan="off", access_log=access_log,
+            self.app, host=host, port=port, lifespan="on", access_log=access_log,
             log_level="warning", timeout_graceful_shutdown=5, backlog=4096,
         ))
         self._stop = asyncio.Event()

@@ -11,13 +11,13 @@ import base64
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 
 from shared import ids
 from shared.errors import InvalidInput, NotFound
-from shared.models import Event, InventoryLine, TicketType, Venue
-from shared.ports import CatalogStore, Ledger
+from shared.models import Event, InventoryLine, Principal, TicketType, Venue
+from shared.ports import AuditLog, CatalogStore, Ledger
 from shared.services.inventory import InventoryService
 from shared.settings import Settings
 
@@ -86,14 +86,15 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
 
 class CatalogService:
     def __init__(self, store: CatalogStore, ledger: Ledger, inventory: InventoryService,
-                 settings: Settings, clock: Callable[[], int]) -> None:
+                 settings: Settings, clock: Callable[[], int], audit: AuditLog) -> None:
         self._store = store
         self._ledger = ledger
         self._inventory = inventory
         self._settings = settings
         self._clock = clock
+        self._audit = audit
 
-    async def create_event(self, draft: EventDraft) -> Event:
+    async def create_event(self, draft: EventDraft, actor: Principal | None = None) -> Event:
         names = [t.name.strip().lower() for t in draft.ticket_types]
         if len(set(names)) != len(names):
             raise InvalidInput("ticket type names must be unique", field="ticket_types")
@@ -123,9 +124,12 @@ class CatalogService:
         except Exception:
             log.warning("catalog: inventory of %s not loaded now; the first hold loads it",
                         event.id, exc_info=True)
+        if actor is not None:
+            await self._audit.record_audit(actor.user_id, "event.create", event.id,
+                                           {"name": event.name}, now)
         return event
 
-    async def update_event(self, event_id: str, edit: EventEdit) -> Event:
+    async def update_event(self, event_id: str, edit: EventEdit, actor: Principal) -> Event:
         event = await self.get_event(event_id)
         types = {t.id: t for t in event.ticket_types}
         for i, change in enumerate(edit.ticket_types):
@@ -154,6 +158,9 @@ class CatalogService:
         )
         await self._store.put_event(updated)
         await self._inventory.update_rules(updated)
+        changes = {k: v for k, v in asdict(edit).items() if v not in (None, ())}
+        await self._audit.record_audit(actor.user_id, "event.update", event_id, changes,
+                                       updated.updated_at)
         return updated
 
     async def get_event(self, event_id: str) -> Event:

@@ -16,6 +16,7 @@ from shared import ids
 from shared.errors import DependencyUnavailable, HoldExpired, HoldNotActive, NotFound
 from shared.models import Hold, HoldStatus, PaymentRequest, Principal
 from shared.ports import InventoryStore, PaymentBus
+from shared.services.limits import Limits
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -23,17 +24,20 @@ log = logging.getLogger(__name__)
 
 class CheckoutService:
     def __init__(self, store: InventoryStore, bus: PaymentBus, settings: Settings,
-                 clock: Callable[[], int]) -> None:
+                 clock: Callable[[], int], limits: Limits | None = None) -> None:
         self._store = store
         self._bus = bus
         self._settings = settings
         self._clock = clock
+        self._limits = limits
 
     async def checkout(self, user: Principal, hold_id: str, payment_token: str) -> Hold:
         """Returns the hold in checkout (or committed), carrying its order id."""
         event_id = ids.event_of(hold_id)
         if event_id is None:
             raise NotFound("hold not found")
+        if self._limits:
+            await self._limits.checkout_attempt(user.user_id)
         now = self._clock()
         result = await self._store.checkout(
             event_id, hold_id, user.user_id, ids.new_child_id(event_id), now,

@@ -18,10 +18,12 @@ from shared.errors import (
     PaymentInProgress,
     PerUserLimit,
     SoldOut,
+    TooManyRequests,
 )
 from shared.models import Hold, LineItem, Principal
 from shared.ports import InventoryStore, ScriptResult
 from shared.services.inventory import InventoryService
+from shared.services.limits import Limits
 from shared.settings import Settings
 
 
@@ -34,11 +36,12 @@ def _field_of(items: Sequence[LineItem], ticket_type_id: str, name: str) -> str:
 
 class HoldService:
     def __init__(self, store: InventoryStore, inventory: InventoryService, settings: Settings,
-                 clock: Callable[[], int]) -> None:
+                 clock: Callable[[], int], limits: Limits | None = None) -> None:
         self._store = store
         self._inventory = inventory
         self._settings = settings
         self._clock = clock
+        self._limits = limits
 
     async def create(self, user: Principal, event_id: str, items: Sequence[LineItem]) -> Hold:
         if not ids.is_event_id(event_id):
@@ -49,6 +52,8 @@ class HoldService:
                 raise InvalidInput("each ticket type may appear once",
                                    field=f"items[{i}].ticket_type_id")
             seen.add(item.ticket_type_id)
+        if self._limits:
+            await self._limits.hold_attempt(user.user_id)
         hold_id = ids.new_child_id(event_id)
         result = await self._take(event_id, hold_id, user, items)
         if result.error == "not_loaded":
@@ -58,6 +63,10 @@ class HoldService:
         if result.ok:
             return self._hold(event_id, result)
         error, tt = result.error, str(result.get("ticket_type_id", ""))
+        if error == "rate_limited":
+            wait = int(result.get("retry_after_ms"))
+            raise TooManyRequests("too many hold requests for this event; "
+                                  f"retry in {-(-wait // 1000)} s", retry_after_ms=wait)
         if error == "sold_out":
             raise SoldOut(f"not enough tickets of type {tt} left "
                           f"({result.get('available')} available)",
@@ -83,6 +92,7 @@ class HoldService:
             event_id, hold_id, user.user_id, items, now=now,
             expires_at=now + self._settings.hold_seconds * 1000,
             sweep=self._settings.expired_sweep_per_hold,
+            rate=self._settings.rate_holds_per_user_event,
         )
 
     @staticmethod

@@ -1,20 +1,22 @@
-"""Organiser API (admin role): create events with their ticket types and capacities, and
-edit them (names, dates, venue, prices, per-user limit)."""
+"""Organiser API (admin role): create events with their ticket types and capacities, edit
+them (names, dates, venue, prices, per-user limit), and read the audit log of admin actions."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 
 from shared.api.deps import AdminDep, RuntimeDep
-from shared.api.schemas import EventIn, EventOut, EventPatchIn
-from shared.models import Venue
+from shared.api.schemas import AuditEntryOut, AuditOut, EventIn, EventOut, EventPatchIn
+from shared.models import Venue, iso
 from shared.services.catalog import EventDraft, EventEdit, TicketTypeDraft, TicketTypeEdit
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
 
 @router.post("/events", status_code=201, response_model=EventOut)
-async def create_event(body: EventIn, rt: RuntimeDep, _admin: AdminDep,
+async def create_event(body: EventIn, rt: RuntimeDep, admin: AdminDep,
                        response: Response) -> EventOut:
     event = await rt.catalog.create_event(EventDraft(
         name=body.name, description=body.description, category=body.category,
@@ -24,14 +26,14 @@ async def create_event(body: EventIn, rt: RuntimeDep, _admin: AdminDep,
         currency=body.currency, per_user_limit=body.per_user_limit, image_url=body.image_url,
         ticket_types=tuple(TicketTypeDraft(t.name, t.price, t.capacity)
                            for t in body.ticket_types),
-    ))
+    ), actor=admin)
     response.headers["Location"] = f"/api/events/{event.id}"
     return EventOut.of(event)
 
 
 @router.patch("/events/{event_id}", response_model=EventOut)
 async def update_event(event_id: str, body: EventPatchIn, rt: RuntimeDep,
-                       _admin: AdminDep) -> EventOut:
+                       admin: AdminDep) -> EventOut:
     v = body.venue
     event = await rt.catalog.update_event(event_id, EventEdit(
         name=body.name, description=body.description, category=body.category,
@@ -40,5 +42,12 @@ async def update_event(event_id: str, body: EventPatchIn, rt: RuntimeDep,
         if v else None,
         per_user_limit=body.per_user_limit, image_url=body.image_url,
         ticket_types=tuple(TicketTypeEdit(t.id, t.name, t.price) for t in body.ticket_types),
-    ))
+    ), actor=admin)
     return EventOut.of(event)
+
+
+@router.get("/audit", response_model=AuditOut)
+async def audit(rt: RuntimeDep, _admin: AdminDep,
+                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> AuditOut:
+    return AuditOut(items=[AuditEntryOut(**{**e, "at": iso(e["at"])})
+                           for e in await rt.ledger.audit_entries(limit)])

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from shared.api.deps import RuntimeDep, UserDep
+from shared.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.api.schemas import (
     AvailabilityLine,
     AvailabilityOut,
@@ -56,9 +58,13 @@ async def availability(event_id: str, rt: RuntimeDep, response: Response) -> Ava
 
 
 @router.post("/{event_id}/holds", status_code=201, response_model=HoldOut)
-async def create_hold(event_id: str, body: HoldIn, rt: RuntimeDep, user: UserDep,
-                      response: Response) -> HoldOut:
-    hold = await rt.holds.create(
-        user, event_id, [LineItem(i.ticket_type_id, i.quantity) for i in body.items])
-    response.headers["Location"] = f"/api/holds/{hold.id}"
-    return HoldOut.of(hold)
+async def create_hold(event_id: str, body: HoldIn, request: Request, rt: RuntimeDep,
+                      user: UserDep,
+                      idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Response:
+    async def compute() -> JSONResponse:
+        hold = await rt.holds.create(
+            user, event_id, [LineItem(i.ticket_type_id, i.quantity) for i in body.items])
+        return JSONResponse(HoldOut.of(hold).model_dump(), status_code=201,
+                            headers={"Location": f"/api/holds/{hold.id}"})
+
+    return await idempotent(request, rt.idempotency, user, compute)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 
 from shared.api.deps import RuntimeDep, UserDep
+from shared.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.api.schemas import CheckoutIn, CheckoutOut, HoldOut
+from shared.models import HoldStatus
 
 router = APIRouter(prefix="/api/holds", tags=["holds"])
 
@@ -22,10 +27,14 @@ async def release_hold(hold_id: str, rt: RuntimeDep, user: UserDep) -> Response:
 
 
 @router.post("/{hold_id}/checkout", status_code=202, response_model=CheckoutOut)
-async def checkout(hold_id: str, body: CheckoutIn, rt: RuntimeDep, user: UserDep,
-                   response: Response) -> CheckoutOut:
-    hold = await rt.checkout.checkout(user, hold_id, body.payment_token)
-    assert hold.order_id is not None
-    response.headers["Location"] = f"/api/orders/{hold.order_id}"
-    status = "confirmed" if hold.status.value == "committed" else "pending"
-    return CheckoutOut(order_id=hold.order_id, status=status)
+async def checkout(hold_id: str, body: CheckoutIn, request: Request, rt: RuntimeDep,
+                   user: UserDep,
+                   idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Response:
+    async def compute() -> JSONResponse:
+        hold = await rt.checkout.checkout(user, hold_id, body.payment_token)
+        assert hold.order_id is not None
+        status = "confirmed" if hold.status == HoldStatus.COMMITTED else "pending"
+        return JSONResponse(CheckoutOut(order_id=hold.order_id, status=status).model_dump(),
+                            status_code=202, headers={"Location": f"/api/orders/{hold.order_id}"})
+
+    return await idempotent(request, rt.idempotency, user, compute)

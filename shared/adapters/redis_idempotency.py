@@ -1,0 +1,40 @@
+"""IdempotencyStore on Redis: ``idem:<scope>`` -> the first answer of a request (JSON).
+
+``begin`` claims a key with SET NX (a pending marker carrying the request's fingerprint);
+``finish`` replaces the marker with the answer; ``abandon`` drops the marker so a request
+that failed on our side can be retried with the same key.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from redis.asyncio import Redis, RedisCluster
+
+from shared.ports import StoredResponse
+
+
+def _parse(raw: str | None) -> StoredResponse | None:
+    return StoredResponse(**json.loads(raw)) if raw else None
+
+
+class RedisIdempotency:
+    def __init__(self, redis: Redis | RedisCluster) -> None:
+        self._redis = redis
+
+    async def begin(self, key: str, fingerprint: str, ttl_ms: int) -> StoredResponse | None:
+        pending = json.dumps(asdict(StoredResponse(0, "", fingerprint)))
+        if await self._redis.set(key, pending, nx=True, px=ttl_ms):
+            return None
+        return await self.get(key) or StoredResponse(0, "", fingerprint)
+
+    async def finish(self, key: str, response: StoredResponse, ttl_ms: int) -> None:
+        await self._redis.set(key, json.dumps(asdict(response)), px=ttl_ms)
+
+    async def abandon(self, key: str) -> None:
+        await self._redis.delete(key)
+
+    async def get(self, key: str) -> StoredResponse | None:
+        raw = await self._redis.get(key)
+        return _parse(raw.decode() if isinstance(raw, bytes) else raw)

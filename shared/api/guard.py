@@ -1,0 +1,104 @@
+"""A pure-ASGI guard in front of the API: request bodies are JSON and at most
+``max_body_bytes`` (413 / 415 problem+json otherwise, before any route runs), and every
+response carries the security headers. Bodies are buffered here (they are small by rule),
+so a chunked upload cannot slip past the limit."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+COMMON = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
+]
+WITH_BODY = {"POST", "PUT", "PATCH"}
+
+
+def _problem(status: int, code: str, title: str, detail: str, path: str) -> tuple[
+        dict[str, Any], bytes]:
+    body = json.dumps({"type": f"/problems/{code}", "title": title, "status": status,
+                       "detail": detail, "instance": path}).encode()
+    start = {"type": "http.response.start", "status": status,
+             "headers": [(b"content-type", b"application/problem+json"),
+                         (b"content-length", str(len(body)).encode())]}
+    return start, body
+
+
+class Guard:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        csp = (API_CSP if path.startswith("/api/") and not path.startswith("/api/docs")
+               else PAGE_CSP)
+
+        async def send_secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", [])
+                           if h[0].lower() != b"content-security-policy"]
+                if not path.startswith("/api/docs"):  # Swagger UI loads its own assets
+                    headers.append((b"content-security-policy", csp.encode()))
+                message = {**message, "headers": headers + COMMON}
+            await send(message)
+
+        if scope["method"] not in WITH_BODY:
+            await self.app(scope, receive, send_secured)
+            return
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            await self._refuse(send_secured, 413, path)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            size += len(message.get("body", b""))
+            if size > self.max_body:
+                await self._refuse(send_secured, 413, path)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if body and ctype != b"application/json" and not ctype.endswith(b"+json"):
+            await self._refuse(send_secured, 415, path)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send_secured)
+
+    async def _refuse(self, send: Send, status: int, path: str) -> None:
+        if status == 413:
+            start, body = _problem(413, "body-too-large", "Request body too large",
+                                   f"request bodies are limited to {self.max_body} bytes", path)
+        else:
+            start, body = _problem(415, "unsupported-media-type", "Unsupported media type",
+                                   "send the request body as application/json", path)
+        await send(start)
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,62 @@
+"""Request limits: what API Management would throttle, enforced by the app itself.
+
+Per client IP on register and login, per user on holds and checkout (the per-user limit per
+event lives inside the hold script), and a lockout per account after repeated failed logins.
+Every limit is one atomic Redis script; a refusal raises TooManyRequests with Retry-After.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from shared.errors import LoginLocked, TooManyRequests
+from shared.ports import RateLimiter
+from shared.settings import Rate, Settings
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+class Limits:
+    def __init__(self, limiter: RateLimiter, settings: Settings,
+                 clock: Callable[[], int]) -> None:
+        self._limiter = limiter
+        self._settings = settings
+        self._clock = clock
+
+    async def _take(self, bucket: str, rate: Rate, what: str) -> None:
+        wait = await self._limiter.take(bucket, rate, self._clock())
+        if wait:
+            raise TooManyRequests(f"too many {what}; retry in {-(-wait // 1000)} s",
+                                  retry_after_ms=wait)
+
+    async def auth_attempt(self, action: str, client_ip: str) -> None:
+        await self._take(f"rl:{action}:ip:{client_ip}", self._settings.rate_auth_per_ip,
+                         f"{action} attempts from this address")
+
+    async def hold_attempt(self, user_id: str) -> None:
+        await self._take(f"rl:holds:user:{user_id}", self._settings.rate_holds_per_user,
+                         "hold requests")
+
+    async def checkout_attempt(self, user_id: str) -> None:
+        await self._take(f"rl:checkout:user:{user_id}", self._settings.rate_checkout_per_user,
+                         "checkout requests")
+
+    def _lock_key(self, email: str) -> str:
+        return f"rl:login-failures:{_digest(email)}"  # no addresses in key names
+
+    async def ensure_not_locked(self, email: str) -> None:
+        wait = await self._limiter.take(self._lock_key(email), self._settings.login_lockout,
+                                        self._clock(), dry_run=True)
+        if wait:
+            raise LoginLocked("too many failed logins for this account; "
+                              f"try again in {-(-wait // 60_000)} min", retry_after_ms=wait)
+
+    async def login_failed(self, email: str) -> None:
+        await self._limiter.take(self._lock_key(email), self._settings.login_lockout,
+                                 self._clock())
+
+    async def login_succeeded(self, email: str) -> None:
+        await self._limiter.reset(self._lock_key(email))
