@@ -37,8 +37,11 @@ node-check:
 	@command -v node >/dev/null && node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' || \
 	  (echo "Node.js 20+ is required for the web app (https://nodejs.org or your distribution)" >&2; exit 1)
 
+# `npm install` (not `npm ci`): it installs the locked tree all the same, and `npm ci` refuses
+# lockfiles whose optional platform packages (rollup's) carry no version, which npm 11 writes
+# when registry URLs are omitted from lockfiles.
 $(NPM_STAMP): $(WEB)/package.json $(WEB)/package-lock.json | node-check
-	cd $(WEB) && npm ci --no-fund --no-audit --loglevel=error
+	cd $(WEB) && npm install --no-fund --no-audit --loglevel=error
 	touch $(NPM_STAMP)
 
 $(DIST): $(NPM_STAMP) $(WEB_SRC)

@@ -1,11 +1,13 @@
 """A pure-ASGI guard in front of the API: request bodies are JSON and at most
-``max_body_bytes`` (413 / 415 problem+json otherwise, before any route runs), and every
-response carries the security headers. Bodies are buffered here (they are small by rule),
-so a chunked upload cannot slip past the limit."""
+``max_body_bytes`` (413 / 415 problem+json otherwise, before any route runs), every response
+carries the security headers, and an unexpected exception becomes a bare 500 problem+json
+here (inside Starlette's outermost error middleware, which would skip the headers). Bodies
+are buffered here (they are small by rule), so a chunked upload cannot slip past the limit."""
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,6 +24,7 @@ COMMON = [
     (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
 ]
 WITH_BODY = {"POST", "PUT", "PATCH"}
+log = logging.getLogger(__name__)
 
 
 def _problem(status: int, code: str, title: str, detail: str, path: str) -> tuple[
@@ -47,8 +50,12 @@ class Guard:
         csp = (API_CSP if path.startswith("/api/") and not path.startswith("/api/docs")
                else PAGE_CSP)
 
+        started = False
+
         async def send_secured(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = [h for h in message.get("headers", [])
                            if h[0].lower() != b"content-security-policy"]
                 if not path.startswith("/api/docs"):  # Swagger UI loads its own assets
@@ -56,6 +63,19 @@ class Guard:
                 message = {**message, "headers": headers + COMMON}
             await send(message)
 
+        try:
+            await self._guarded(scope, receive, send_secured, path)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope["method"], path)
+            if started:
+                raise
+            start, body = _problem(500, "internal", "Internal server error",
+                                   "something went wrong on our side", path)
+            await send_secured(start)
+            await send_secured({"type": "http.response.body", "body": body})
+
+    async def _guarded(self, scope: Scope, receive: Receive, send_secured: Send,
+                       path: str) -> None:
         if scope["method"] not in WITH_BODY:
             await self.app(scope, receive, send_secured)
             return

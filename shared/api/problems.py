@@ -1,8 +1,8 @@
 """RFC 9457 problem details: every error the API answers is ``application/problem+json``.
 
 Validation errors name the offending field (``items[0].quantity``); dependency failures
-answer 503 naming the dependency; anything unexpected answers a bare 500 (details go to the
-log, never to the client).
+answer 503 naming the dependency. Anything unexpected is answered by ``guard.py`` as a bare
+500 (details go to the log, never to the client).
 """
 
 from __future__ import annotations
@@ -99,12 +99,6 @@ async def _sql_down(request: Request, exc: Exception) -> JSONResponse:
                    instance=request.url.path, dependency="sql", headers={"Retry-After": "2"})
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem(500, "internal", "something went wrong on our side",
-                   instance=request.url.path)
-
-
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
@@ -112,4 +106,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RedisConnectionError, _redis_down)
     app.add_exception_handler(RedisTimeoutError, _redis_down)
     app.add_exception_handler(DBAPIError, _sql_down)
-    app.add_exception_handler(Exception, _unexpected)
+    # Anything else is answered by shared.api.guard as a bare 500.

@@ -91,8 +91,10 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
     stop_host(h)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Module-scoped: sync Playwright keeps an event loop running in this thread while it is
+    open, which async tests elsewhere in the session must not meet."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} missing: `make test` installs Debian's chromium package")
     with sync_playwright() as p:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -67,7 +68,13 @@ def test_local_host_sells_a_ticket_and_stops_cleanly(tmp_path: Path) -> None:
         with httpx.Client(base_url=base, timeout=10) as c:
             events = c.get("/api/events").json()["items"]
             assert len(events) == 4  # the demo events
-            assert c.get("/").status_code == 200  # the static site
+            page = c.get("/")  # the web app, with page security headers and no caching
+            assert page.status_code == 200
+            assert "script-src 'self'" in page.headers["content-security-policy"]
+            assert page.headers["x-frame-options"] == "DENY"
+            assert page.headers["cache-control"] == "no-cache"
+            deep = c.get("/events/some-event-id")  # navigation fallback to the app
+            assert deep.status_code == 200 and "<div id=\"root\">" in deep.text
             login = c.post("/api/auth/login", json={"email": "admin@example.com",
                                                    "password": "admin-password"})
             assert login.status_code == 200
@@ -93,7 +100,13 @@ def test_local_host_sells_a_ticket_and_stops_cleanly(tmp_path: Path) -> None:
         with pytest.raises(ProcessLookupError):
             os.kill(child, 0)
 
-    # Second start: same data directory, no re-seeding, the order is still there.
+    _restart_keeps_data(tmp_path, port, order_id, event, tt)
+
+
+def _restart_keeps_data(tmp_path: Path, port: int, order_id: str, event: dict[str, Any],
+                        tt: str) -> None:
+    """Second start: same data directory, no re-seeding, the order is still there."""
+    base = f"http://127.0.0.1:{port}"
     proc = _start(tmp_path, port)
     try:
         _wait_ready(base, proc)
