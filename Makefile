@@ -9,13 +9,14 @@ WEB    := static
 NPM_STAMP := $(WEB)/node_modules/.installed
 WEB_SRC   := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) $(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json
 DIST      := $(WEB)/dist/index.html
+COSMOS_STAMP := tools/cosmosdb-server/node_modules/.installed
 
 .PHONY: run test setup system-deps system-deps-test node-check web-test lint typecheck pytest bench bench-smoke clean
 
 run: system-deps $(STAMP) $(DIST)
 	$(PY) -m shared.local
 
-test: system-deps-test $(STAMP) lint typecheck web-test $(DIST) pytest
+test: system-deps-test $(STAMP) lint typecheck web-test $(DIST) $(COSMOS_STAMP) pytest
 
 setup: system-deps-test $(STAMP) $(NPM_STAMP)
 
@@ -44,6 +45,11 @@ $(NPM_STAMP): $(WEB)/package.json $(WEB)/package-lock.json | node-check
 	cd $(WEB) && npm install --no-fund --no-audit --loglevel=error
 	touch $(NPM_STAMP)
 
+# The Cosmos DB protocol server the catalog adapter's contract tests talk to.
+$(COSMOS_STAMP): tools/cosmosdb-server/package.json | node-check
+	cd tools/cosmosdb-server && npm install --no-fund --no-audit --loglevel=error
+	touch $(COSMOS_STAMP)
+
 $(DIST): $(NPM_STAMP) $(WEB_SRC)
 	cd $(WEB) && npm run --silent build
 
@@ -66,4 +72,4 @@ bench-smoke: system-deps $(STAMP)
 	$(PY) bench/flash_sale.py --smoke
 
 clean:
-	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts $(WEB)/node_modules $(WEB)/dist
+	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts $(WEB)/node_modules $(WEB)/dist tools/cosmosdb-server/node_modules

@@ -48,6 +48,11 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class EditConflict(Conflict):
+    code = "edit-conflict"
+    title = "Changed by someone else"
+
+
 class EmailTaken(Conflict):
     code = "email-taken"
     title = "Email already registered"

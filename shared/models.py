@@ -235,14 +235,16 @@ class Event:
     image_url: str = ""
     created_at: int = 0
     updated_at: int = 0
+    etag: str = ""  # the store's version of the document; not part of it
 
     def to_document(self) -> dict[str, Any]:
         doc = asdict(self)
+        doc.pop("etag")
         doc["ticket_types"] = [asdict(t) for t in self.ticket_types]
         return doc
 
     @classmethod
-    def from_document(cls, d: dict[str, Any]) -> Event:
+    def from_document(cls, d: dict[str, Any], etag: str = "") -> Event:
         v = d["venue"]
         return cls(
             id=d["id"],
@@ -264,4 +266,5 @@ class Event:
             image_url=d.get("image_url", ""),
             created_at=int(d.get("created_at", 0)),
             updated_at=int(d.get("updated_at", 0)),
+            etag=etag,
         )

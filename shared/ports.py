@@ -156,17 +156,32 @@ class SessionCache(Protocol):
     async def delete(self, token_hash: str) -> None: ...
 
 
-class CatalogStore(Protocol):
-    """Event documents (Cosmos DB in Azure, SQLite documents locally)."""
+@dataclass(frozen=True)
+class EventFilter:
+    """Listing filters: text in name or description, city, category, start in [from, to)."""
 
-    async def put_event(self, event: Event) -> None: ...
+    q: str | None = None
+    city: str | None = None
+    category: str | None = None
+    starts_from: str | None = None
+    starts_to: str | None = None
+    listed_only: bool = True
+
+
+class CatalogStore(Protocol):
+    """Event documents (Cosmos DB in Azure, SQLite documents locally).
+
+    Writes use optimistic concurrency: ``put_event(..., if_match=etag)`` fails with
+    ``EditConflict`` when the stored document changed since that etag was read. Listing is
+    sorted by start time then id; ``cursor`` is the store's own opaque continuation.
+    """
+
+    async def put_event(self, event: Event, if_match: str | None = None) -> Event: ...
 
     async def get_event(self, event_id: str) -> Event | None: ...
 
-    async def list_events(
-        self, *, q: str | None, city: str | None, starts_from: str | None,
-        starts_to: str | None, after: tuple[str, str] | None, limit: int,
-    ) -> list[Event]: ...
+    async def list_events(self, filters: EventFilter, cursor: str | None,
+                          limit: int) -> tuple[list[Event], str | None]: ...
 
     async def count_events(self) -> int: ...
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 
 from shared.adapters.argon2_hasher import Argon2Hasher
+from shared.adapters.cosmos_catalog import CosmosCatalog
 from shared.adapters.redis_idempotency import RedisIdempotency
 from shared.adapters.redis_limits import RedisRateLimiter
 from shared.adapters.redis_sessions import RedisRevocationFeed, RedisSessionCache
@@ -50,12 +51,23 @@ def connect_redis(settings: Settings) -> Redis | RedisCluster:
     return Redis(connection_pool=pool)
 
 
+def open_catalog(settings: Settings) -> SqliteCatalog | CosmosCatalog:
+    if settings.catalog_backend == "sqlite":
+        return SqliteCatalog(settings.catalog_path)
+    if settings.catalog_backend == "cosmos":
+        if not settings.cosmos_endpoint:
+            raise ValueError("CATALOG_BACKEND=cosmos needs COSMOS_ENDPOINT")
+        return CosmosCatalog(settings.cosmos_endpoint, settings.cosmos_database,
+                             key=settings.cosmos_key, verify_tls=settings.cosmos_verify_tls)
+    raise ValueError(f"CATALOG_BACKEND={settings.catalog_backend!r}: use 'sqlite' or 'cosmos'")
+
+
 @dataclass
 class Runtime:
     settings: Settings
     redis: Redis | RedisCluster
     ledger: SqlLedger
-    catalog_store: SqliteCatalog
+    catalog_store: SqliteCatalog | CosmosCatalog
     gateway: PaymentGateway
     bus: PaymentBus
     store: RedisInventory
@@ -87,17 +99,18 @@ class Runtime:
         if isinstance(self.gateway, SimulatedGateway):
             self.gateway.close()
         self.ledger.close()
-        self.catalog_store.close()
+        if isinstance(self.catalog_store, CosmosCatalog):
+            await self.catalog_store.close()
+        else:
+            self.catalog_store.close()
 
 
 def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
                   clock: Callable[[], int] = now_ms) -> Runtime:
-    if settings.catalog_backend != "sqlite":
-        raise ValueError(f"CATALOG_BACKEND={settings.catalog_backend!r}: supported is 'sqlite'")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     redis = connect_redis(settings)
     ledger = SqlLedger.from_url(settings.effective_sql_url)
-    catalog_store = SqliteCatalog(settings.catalog_path)
+    catalog_store = open_catalog(settings)
     gateway = gateway or SimulatedGateway(settings.gateway_path)
     bus: PaymentBus
     if settings.bus_backend == "servicebus":

@@ -43,6 +43,10 @@ class Settings:
     sql_url: str = ""
     # Catalog documents: "sqlite" (embedded) or "cosmos".
     catalog_backend: str = "sqlite"
+    cosmos_endpoint: str = ""
+    cosmos_database: str = "leap"
+    cosmos_key: str = ""  # empty: managed identity (DefaultAzureCredential)
+    cosmos_verify_tls: bool = True
     # Payments queue: "redis" (Redis Stream) or "servicebus".
     bus_backend: str = "redis"
     servicebus_connection: str = ""
@@ -113,6 +117,10 @@ class Settings:
                 s("REDIS_MAX_CONNECTIONS", str(d.redis_max_connections))),
             sql_url=e.get("SQL_URL", ""),
             catalog_backend=s("CATALOG_BACKEND", d.catalog_backend),
+            cosmos_endpoint=e.get("COSMOS_ENDPOINT", ""),
+            cosmos_database=s("COSMOS_DATABASE", d.cosmos_database),
+            cosmos_key=e.get("COSMOS_KEY", ""),
+            cosmos_verify_tls=_bool(e.get("COSMOS_VERIFY_TLS", "true")),
             bus_backend=s("BUS_BACKEND", d.bus_backend),
             servicebus_connection=e.get("SERVICEBUS_CONNECTION", ""),
             servicebus_namespace=e.get("SERVICEBUS_CONNECTION__fullyQualifiedNamespace", ""),

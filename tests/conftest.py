@@ -60,3 +60,39 @@ async def live(settings: Settings, rt: Runtime) -> AsyncIterator[Live]:
     stack = Live(settings).start()
     yield stack
     stack.stop()
+
+
+COSMOS_BIN = Path(__file__).resolve().parents[1] / "tools" / "cosmosdb-server" / "node_modules" \
+    / ".bin" / "cosmosdb-server"
+# The emulators' published, well-known account key: not a secret.
+COSMOS_EMULATOR_KEY = ("C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMs"
+                       "EcaGQy67XIw/Jw==")
+
+
+@pytest.fixture(scope="session")
+def cosmos_endpoint() -> Iterator[str]:
+    """A Cosmos DB protocol server (@vercel/cosmosdb-server, installed by `make test`)."""
+    import socket
+    import subprocess
+    import time
+
+    from shared.local.redis_server import free_port
+
+    if not COSMOS_BIN.exists():
+        pytest.fail(f"{COSMOS_BIN} missing: `make test` installs tools/cosmosdb-server")
+    port = free_port()
+    proc = subprocess.Popen([str(COSMOS_BIN), "-p", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail("cosmosdb-server did not start")
+            time.sleep(0.1)
+    yield f"https://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(10)

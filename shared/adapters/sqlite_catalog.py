@@ -1,16 +1,21 @@
 """CatalogStore on an embedded SQLite file: one row per document, the JSON body beside the
-few fields that listing filters and sorts on. The local stand-in for Cosmos DB."""
+few fields that listing filters and sorts on, and an etag per write. The local stand-in for
+Cosmos DB; it passes the same contract tests (tests/integration/test_catalog_contract.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from shared.adapters.sql_ledger import create_engine
-from shared.models import Event, now_ms
+from shared.errors import EditConflict, InvalidInput
+from shared.models import Event
+from shared.ports import EventFilter
 
 _meta = sa.MetaData()
 documents = sa.Table(
@@ -19,15 +24,28 @@ documents = sa.Table(
     sa.Column("container", sa.String(32), primary_key=True),
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("body", sa.Text, nullable=False),
+    sa.Column("etag", sa.String(40), nullable=False),
     sa.Column("starts_at", sa.String(40), nullable=False, server_default=""),
     sa.Column("city", sa.Unicode(100), nullable=False, server_default=""),
+    sa.Column("category", sa.Unicode(50), nullable=False, server_default=""),
     sa.Column("search", sa.UnicodeText, nullable=False, server_default=""),
     sa.Column("status", sa.String(16), nullable=False, server_default=""),
-    sa.Column("updated_at", sa.BigInteger, nullable=False),
     sa.Index("ix_documents_list", "container", "starts_at", "id"),
 )
 
 LISTED = ("on_sale",)
+
+
+def _cursor(starts_at: str, event_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([starts_at, event_id]).encode()).decode()
+
+
+def _after(cursor: str) -> tuple[str, str]:
+    try:
+        starts_at, event_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return str(starts_at), str(event_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("malformed cursor", field="cursor") from exc
 
 
 class SqliteCatalog:
@@ -39,56 +57,70 @@ class SqliteCatalog:
     def close(self) -> None:
         self.engine.dispose()
 
-    async def put_event(self, event: Event) -> None:
+    async def put_event(self, event: Event, if_match: str | None = None) -> Event:
+        etag = uuid.uuid4().hex
         row = {
             "container": "events", "id": event.id,
-            "body": json.dumps(event.to_document()),
+            "body": json.dumps(event.to_document()), "etag": etag,
             "starts_at": event.starts_at, "city": event.venue.city.lower(),
+            "category": event.category.lower(),
             "search": f"{event.name}\n{event.description}".lower(),
-            "status": event.status, "updated_at": now_ms(),
+            "status": event.status,
         }
 
         def run() -> None:
             with self.engine.begin() as c:
                 key = (documents.c.container == "events") & (documents.c.id == event.id)
-                if c.execute(sa.update(documents).where(key).values(row)).rowcount == 0:
+                update = sa.update(documents).where(key)
+                if if_match is not None:
+                    update = update.where(documents.c.etag == if_match)
+                if c.execute(update.values(row)).rowcount == 0:
+                    if if_match is not None:
+                        raise EditConflict("the event changed since it was read; reload it")
                     c.execute(sa.insert(documents).values(row))
 
         await asyncio.to_thread(run)
+        return Event.from_document(event.to_document(), etag)
 
     async def get_event(self, event_id: str) -> Event | None:
         def run() -> Event | None:
             with self.engine.begin() as c:
-                body = c.execute(
-                    sa.select(documents.c.body).where(
+                row = c.execute(
+                    sa.select(documents.c.body, documents.c.etag).where(
                         documents.c.container == "events", documents.c.id == event_id)
-                ).scalar()
-            return Event.from_document(json.loads(body)) if body else None
+                ).first()
+            return Event.from_document(json.loads(row.body), row.etag) if row else None
 
         return await asyncio.to_thread(run)
 
-    async def list_events(
-        self, *, q: str | None, city: str | None, starts_from: str | None,
-        starts_to: str | None, after: tuple[str, str] | None, limit: int,
-    ) -> list[Event]:
+    async def list_events(self, filters: EventFilter, cursor: str | None,
+                          limit: int) -> tuple[list[Event], str | None]:
         d = documents.c
-        stmt = sa.select(d.body).where(d.container == "events", d.status.in_(LISTED))
-        if q:
-            escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = sa.select(d.body, d.etag).where(d.container == "events")
+        if filters.listed_only:
+            stmt = stmt.where(d.status.in_(LISTED))
+        if filters.q:
+            escaped = (filters.q.lower().replace("\\", "\\\\").replace("%", "\\%")
+                       .replace("_", "\\_"))
             stmt = stmt.where(d.search.like(f"%{escaped}%", escape="\\"))
-        if city:
-            stmt = stmt.where(d.city == city.lower())
-        if starts_from:
-            stmt = stmt.where(d.starts_at >= starts_from)
-        if starts_to:
-            stmt = stmt.where(d.starts_at < starts_to)
-        if after:
-            stmt = stmt.where(sa.tuple_(d.starts_at, d.id) > sa.tuple_(*after))
-        stmt = stmt.order_by(d.starts_at, d.id).limit(limit)
+        if filters.city:
+            stmt = stmt.where(d.city == filters.city.lower())
+        if filters.category:
+            stmt = stmt.where(d.category == filters.category.lower())
+        if filters.starts_from:
+            stmt = stmt.where(d.starts_at >= filters.starts_from)
+        if filters.starts_to:
+            stmt = stmt.where(d.starts_at < filters.starts_to)
+        if cursor:
+            stmt = stmt.where(sa.tuple_(d.starts_at, d.id) > sa.tuple_(*_after(cursor)))
+        stmt = stmt.order_by(d.starts_at, d.id).limit(limit + 1)
 
-        def run() -> list[Event]:
+        def run() -> tuple[list[Event], str | None]:
             with self.engine.begin() as c:
-                return [Event.from_document(json.loads(b)) for b in c.execute(stmt).scalars()]
+                rows = c.execute(stmt).all()
+            events = [Event.from_document(json.loads(r.body), r.etag) for r in rows[:limit]]
+            more = len(rows) > limit
+            return events, _cursor(events[-1].starts_at, events[-1].id) if more else None
 
         return await asyncio.to_thread(run)
 

@@ -7,17 +7,15 @@ by the first hold or the reconciler, which load missing inventory.
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 
 from shared import ids
-from shared.errors import InvalidInput, NotFound
+from shared.errors import EditConflict, InvalidInput, NotFound
 from shared.models import Event, InventoryLine, Principal, TicketType, Venue
-from shared.ports import AuditLog, CatalogStore, Ledger
+from shared.ports import AuditLog, CatalogStore, EventFilter, Ledger
 from shared.services.inventory import InventoryService
 from shared.settings import Settings
 
@@ -72,18 +70,6 @@ def utc_iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def encode_cursor(event: Event) -> str:
-    return base64.urlsafe_b64encode(json.dumps([event.starts_at, event.id]).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    try:
-        starts_at, event_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return str(starts_at), str(event_id)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("malformed cursor", field="cursor") from exc
-
-
 class CatalogService:
     def __init__(self, store: CatalogStore, ledger: Ledger, inventory: InventoryService,
                  settings: Settings, clock: Callable[[], int], audit: AuditLog) -> None:
@@ -130,7 +116,18 @@ class CatalogService:
         return event
 
     async def update_event(self, event_id: str, edit: EventEdit, actor: Principal) -> Event:
-        event = await self.get_event(event_id)
+        """Read, apply, write back under the read's etag; a concurrent edit of the same event
+        makes the write fail, and the edit is applied again to the newer document."""
+        for attempt in range(3):
+            try:
+                return await self._apply(await self.get_event(event_id), edit, actor)
+            except EditConflict:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _apply(self, event: Event, edit: EventEdit, actor: Principal) -> Event:
+        event_id = event.id
         types = {t.id: t for t in event.ticket_types}
         for i, change in enumerate(edit.ticket_types):
             if change.id not in types:
@@ -156,7 +153,7 @@ class CatalogService:
             ticket_types=tuple(types[t.id] for t in event.ticket_types),
             updated_at=self._clock(),
         )
-        await self._store.put_event(updated)
+        updated = await self._store.put_event(updated, if_match=event.etag)
         await self._inventory.update_rules(updated)
         changes = {k: v for k, v in asdict(edit).items() if v not in (None, ())}
         await self._audit.record_audit(actor.user_id, "event.update", event_id, changes,
@@ -170,16 +167,11 @@ class CatalogService:
         return event
 
     async def list_events(
-        self, *, q: str | None = None, city: str | None = None,
+        self, *, q: str | None = None, city: str | None = None, category: str | None = None,
         starts_from: datetime | None = None, starts_to: datetime | None = None,
         limit: int = 20, cursor: str | None = None,
     ) -> tuple[list[Event], str | None]:
-        after = decode_cursor(cursor) if cursor else None
-        events = await self._store.list_events(
-            q=q, city=city,
-            starts_from=utc_iso(starts_from) if starts_from else None,
-            starts_to=utc_iso(starts_to) if starts_to else None,
-            after=after, limit=limit + 1,
-        )
-        next_cursor = encode_cursor(events[limit - 1]) if len(events) > limit else None
-        return events[:limit], next_cursor
+        filters = EventFilter(q=q or None, city=city or None, category=category or None,
+                              starts_from=utc_iso(starts_from) if starts_from else None,
+                              starts_to=utc_iso(starts_to) if starts_to else None)
+        return await self._store.list_events(filters, cursor, limit)

@@ -28,13 +28,15 @@ async def list_events(
     rt: RuntimeDep, response: Response,
     q: Annotated[str | None, Query(max_length=100)] = None,
     city: Annotated[str | None, Query(max_length=100)] = None,
+    category: Annotated[str | None, Query(max_length=50)] = None,
     starts_from: Annotated[datetime | None, Query(alias="from")] = None,
     starts_to: Annotated[datetime | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> EventsOut:
     events, next_cursor = await rt.catalog.list_events(
-        q=q, city=city, starts_from=starts_from, starts_to=starts_to, limit=limit,
+        q=q, city=city, category=category, starts_from=starts_from, starts_to=starts_to,
+        limit=limit,
         cursor=cursor)
     response.headers["Cache-Control"] = "public, max-age=30"
     return EventsOut(items=[EventOut.of(e) for e in events], next_cursor=next_cursor)
