@@ -13,6 +13,7 @@ from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 
 from shared.adapters.argon2_hasher import Argon2Hasher
 from shared.adapters.cosmos_catalog import CosmosCatalog
+from shared.adapters.redis_catalog_cache import CachedCatalog
 from shared.adapters.redis_idempotency import RedisIdempotency
 from shared.adapters.redis_limits import RedisRateLimiter
 from shared.adapters.redis_sessions import RedisRevocationFeed, RedisSessionCache
@@ -67,7 +68,7 @@ class Runtime:
     settings: Settings
     redis: Redis | RedisCluster
     ledger: SqlLedger
-    catalog_store: SqliteCatalog | CosmosCatalog
+    catalog_store: CachedCatalog
     gateway: PaymentGateway
     bus: PaymentBus
     store: RedisInventory
@@ -99,10 +100,11 @@ class Runtime:
         if isinstance(self.gateway, SimulatedGateway):
             self.gateway.close()
         self.ledger.close()
-        if isinstance(self.catalog_store, CosmosCatalog):
-            await self.catalog_store.close()
-        else:
-            self.catalog_store.close()
+        inner = self.catalog_store.store
+        if isinstance(inner, CosmosCatalog):
+            await inner.close()
+        elif isinstance(inner, SqliteCatalog):
+            inner.close()
 
 
 def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
@@ -110,7 +112,7 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     redis = connect_redis(settings)
     ledger = SqlLedger.from_url(settings.effective_sql_url)
-    catalog_store = open_catalog(settings)
+    catalog_store = CachedCatalog(open_catalog(settings), redis)
     gateway = gateway or SimulatedGateway(settings.gateway_path)
     bus: PaymentBus
     if settings.bus_backend == "servicebus":

@@ -83,13 +83,14 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         rt = provider()
-        listener = asyncio.create_task(rt.revocations.listen(rt.accounts.drop_cached))
+        listeners = [asyncio.create_task(rt.revocations.listen(rt.accounts.drop_cached)),
+                     asyncio.create_task(rt.catalog_store.listen())]
         try:
             yield
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            for task in listeners:
+                task.cancel()
+            await asyncio.gather(*listeners, return_exceptions=True)
 
     app = FastAPI(
         title="Leap Ticketing API",

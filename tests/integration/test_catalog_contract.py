@@ -119,7 +119,8 @@ async def test_cosmos_maps_404_to_none() -> None:
 
     class Missing:
         async def read_item(self, item: str, partition_key: str) -> None:
-            raise CosmosResourceNotFoundError(status_code=404, message="not found")
+            raise CosmosResourceNotFoundError(  # type: ignore[no-untyped-call]
+                status_code=404, message="not found")
 
     cosmos = CosmosCatalog("https://127.0.0.1:1", "db", key=COSMOS_EMULATOR_KEY)
     cosmos._events = Missing()  # type: ignore[assignment]
