@@ -17,7 +17,7 @@ from shared.settings import Rate
 
 AnyRedis = Redis | RedisCluster
 
-SCRIPTS = ("hold", "checkout", "commit", "release", "expire", "load")
+SCRIPTS = ("hold", "checkout", "commit", "release", "expire", "load", "capacity")
 
 
 def _result(raw: Any) -> ScriptResult:
@@ -87,6 +87,17 @@ class RedisInventory:
                                         "limit": rules.per_user_limit, "status": rules.status}
         fields.update({f"price:{tt}": price for tt, price in rules.prices.items()})
         await self._redis.hset(event_keys(event_id)[META], mapping=fields)  # type: ignore[arg-type]
+
+    async def change_capacity(self, event_id: str, ticket_type_id: str, delta: int,
+                              price: int | None = None) -> ScriptResult:
+        return await self._run("capacity", event_id,
+                               [ticket_type_id, delta, "" if price is None else price])
+
+    async def lock(self, name: str, ttl_ms: int) -> bool:
+        return bool(await self._redis.set(name, "1", nx=True, px=ttl_ms))
+
+    async def unlock(self, name: str) -> None:
+        await self._redis.delete(name)
 
     async def get_hold(self, event_id: str, hold_id: str) -> Hold | None:
         raw = await self._redis.hget(event_keys(event_id)[HOLDS], hold_id)

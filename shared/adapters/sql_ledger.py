@@ -127,6 +127,28 @@ class SqlLedger:
 
         return await asyncio.to_thread(run)
 
+    async def change_capacity(self, event_id: str, ticket_type_id: str, delta: int) -> bool:
+        def run() -> bool:
+            ti = ticket_inventory
+            with self.engine.begin() as c:
+                done = c.execute(
+                    sa.update(ti)
+                    .where(ti.c.event_id == event_id, ti.c.ticket_type_id == ticket_type_id,
+                           ti.c.capacity + delta >= ti.c.sold)
+                    .values(capacity=ti.c.capacity + delta)
+                ).rowcount
+                if done:
+                    return True
+                exists = c.execute(sa.select(ti.c.capacity).where(
+                    ti.c.event_id == event_id, ti.c.ticket_type_id == ticket_type_id)).first()
+                if exists is not None or delta < 0:
+                    return False
+                c.execute(sa.insert(ti).values(event_id=event_id, ticket_type_id=ticket_type_id,
+                                               capacity=delta, sold=0))
+                return True
+
+        return await asyncio.to_thread(run)
+
     async def event_ids(self) -> list[str]:
         def run() -> list[str]:
             with self.engine.begin() as c:

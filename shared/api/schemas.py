@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -160,13 +160,17 @@ class EventIn(Strict):
     currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")] = "EUR"
     per_user_limit: Annotated[int | None, Field(ge=1, le=50)] = None
     image_url: Annotated[str, Field(max_length=500)] = ""
+    status: Literal["draft", "on_sale"] = "on_sale"
     ticket_types: Annotated[list[TicketTypeIn], Field(min_length=1, max_length=20)]
 
 
 class TicketTypePatchIn(Strict):
-    id: Annotated[str, Field(min_length=1, max_length=64)]
+    """A change to a ticket type; without ``id``, a new type (name, price, capacity)."""
+
+    id: Annotated[str | None, Field(min_length=1, max_length=64)] = None
     name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     price: Annotated[int | None, Field(ge=0, le=100_000_000)] = None
+    capacity: Annotated[int | None, Field(ge=0, le=1_000_000)] = None
 
 
 class EventPatchIn(Strict):

@@ -31,9 +31,12 @@ class TicketTypeDraft:
 
 @dataclass(frozen=True)
 class TicketTypeEdit:
+    """A change to a ticket type; with ``id`` empty, a new type (name, price and capacity)."""
+
     id: str
     name: str | None = None
     price: int | None = None
+    capacity: int | None = None
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,11 @@ class EventEdit:
     venue: Venue | None = None
     per_user_limit: int | None = None
     image_url: str | None = None
+    status: str | None = None
     ticket_types: tuple[TicketTypeEdit, ...] = ()
+
+
+STATUSES = {"draft", "on_sale", "cancelled"}
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ class EventDraft:
     ticket_types: tuple[TicketTypeDraft, ...]
     per_user_limit: int | None = None
     image_url: str = ""
+    status: str = "on_sale"
 
 
 def utc_iso(value: datetime) -> str:
@@ -99,7 +107,7 @@ class CatalogService:
             ),
             currency=currency,
             per_user_limit=draft.per_user_limit or self._settings.default_per_user_limit,
-            image_url=draft.image_url, created_at=now, updated_at=now,
+            image_url=draft.image_url, status=draft.status, created_at=now, updated_at=now,
         )
         await self._ledger.create_inventory([
             InventoryLine(event.id, t.id, t.capacity, 0) for t in event.ticket_types
@@ -129,14 +137,31 @@ class CatalogService:
     async def _apply(self, event: Event, edit: EventEdit, actor: Principal) -> Event:
         event_id = event.id
         types = {t.id: t for t in event.ticket_types}
+        capacities: dict[str, int] = {}
+        if edit.status is not None and edit.status not in STATUSES:
+            raise InvalidInput(f"status must be one of {sorted(STATUSES)}", field="status")
+        if event.status == "cancelled" and edit.status not in (None, "cancelled"):
+            raise InvalidInput("a cancelled event stays cancelled", field="status")
         for i, change in enumerate(edit.ticket_types):
+            if not change.id:
+                if not change.name or change.price is None or change.capacity is None:
+                    raise InvalidInput("a new ticket type needs name, price and capacity",
+                                       field=f"ticket_types[{i}]")
+                new = TicketType(ids.new_id(), change.name.strip(), change.price,
+                                 event.currency, change.capacity)
+                types[new.id] = new
+                capacities[new.id] = change.capacity
+                continue
             if change.id not in types:
                 raise InvalidInput(f"unknown ticket type {change.id}",
                                    field=f"ticket_types[{i}].id")
             t = types[change.id]
+            if change.capacity is not None and change.capacity != t.capacity:
+                capacities[t.id] = change.capacity
             types[change.id] = replace(
                 t, name=(change.name or t.name).strip(),
-                price=t.price if change.price is None else change.price)
+                price=t.price if change.price is None else change.price,
+                capacity=t.capacity if change.capacity is None else change.capacity)
         names = [t.name.lower() for t in types.values()]
         if len(set(names)) != len(names):
             raise InvalidInput("ticket type names must be unique", field="ticket_types")
@@ -150,9 +175,13 @@ class CatalogService:
             venue=venue,
             per_user_limit=edit.per_user_limit or event.per_user_limit,
             image_url=event.image_url if edit.image_url is None else edit.image_url,
-            ticket_types=tuple(types[t.id] for t in event.ticket_types),
+            status=event.status if edit.status is None else edit.status,
+            ticket_types=tuple(types.values()),
             updated_at=self._clock(),
         )
+        for type_id, capacity in capacities.items():
+            await self._inventory.set_capacity(event_id, type_id, capacity,
+                                               price=types[type_id].price)
         updated = await self._store.put_event(updated, if_match=event.etag)
         await self._inventory.update_rules(updated)
         changes = {k: v for k, v in asdict(edit).items() if v not in (None, ())}

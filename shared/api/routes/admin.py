@@ -1,5 +1,6 @@
-"""Organiser API (admin role): create events with their ticket types and capacities, edit
-them (names, dates, venue, prices, per-user limit), and read the audit log of admin actions."""
+"""Organiser API (admin role): create events (on sale or as drafts), edit them (names, dates,
+venue, prices, per-user limit, capacities, new ticket types), publish and cancel them, and
+read the audit log of admin actions."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ async def create_event(body: EventIn, rt: RuntimeDep, admin: AdminDep,
         venue=Venue(id="", name=body.venue.name, city=body.venue.city,
                     address=body.venue.address, country=body.venue.country),
         currency=body.currency, per_user_limit=body.per_user_limit, image_url=body.image_url,
+        status=body.status,
         ticket_types=tuple(TicketTypeDraft(t.name, t.price, t.capacity)
                            for t in body.ticket_types),
     ), actor=admin)
@@ -41,9 +43,24 @@ async def update_event(event_id: str, body: EventPatchIn, rt: RuntimeDep,
         venue=Venue(id="", name=v.name, city=v.city, address=v.address, country=v.country)
         if v else None,
         per_user_limit=body.per_user_limit, image_url=body.image_url,
-        ticket_types=tuple(TicketTypeEdit(t.id, t.name, t.price) for t in body.ticket_types),
+        ticket_types=tuple(TicketTypeEdit(t.id or "", t.name, t.price, t.capacity)
+                           for t in body.ticket_types),
     ), actor=admin)
     return EventOut.of(event)
+
+
+@router.post("/events/{event_id}/publish", response_model=EventOut)
+async def publish_event(event_id: str, rt: RuntimeDep, admin: AdminDep) -> EventOut:
+    """Put the event on sale: listed, and holds accepted."""
+    return EventOut.of(await rt.catalog.update_event(event_id, EventEdit(status="on_sale"),
+                                                     actor=admin))
+
+
+@router.post("/events/{event_id}/cancel", response_model=EventOut)
+async def cancel_event(event_id: str, rt: RuntimeDep, admin: AdminDep) -> EventOut:
+    """Stop the sale for good: unlisted, and new holds refused."""
+    return EventOut.of(await rt.catalog.update_event(event_id, EventEdit(status="cancelled"),
+                                                     actor=admin))
 
 
 @router.get("/audit", response_model=AuditOut)
