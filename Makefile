@@ -67,9 +67,11 @@ pytest: $(STAMP)
 
 bench: system-deps $(STAMP)
 	$(PY) bench/flash_sale.py
+	$(PY) bench/catalog_reads.py
 
 bench-smoke: system-deps $(STAMP)
 	$(PY) bench/flash_sale.py --smoke
+	$(PY) bench/catalog_reads.py --smoke
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts $(WEB)/node_modules $(WEB)/dist tools/cosmosdb-server/node_modules

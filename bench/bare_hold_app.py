@@ -17,7 +17,7 @@ import uvicorn
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from shared.adapters import lua_scripts
-from shared.adapters.redis_keys import event_keys
+from shared.adapters.redis_keys import event_keys, rate_key
 from shared.models import now_ms
 
 redis = Redis(connection_pool=BlockingConnectionPool.from_url(
@@ -25,7 +25,7 @@ redis = Redis(connection_pool=BlockingConnectionPool.from_url(
 script = redis.register_script(lua_scripts.source("hold"))
 EVENT = os.environ["BARE_EVENT_ID"]
 TICKET_TYPE = os.environ["BARE_TICKET_TYPE"]
-KEYS = event_keys(EVENT)
+KEYS = [*event_keys(EVENT), rate_key(EVENT)]
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -40,7 +40,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         return
     now = now_ms()
     raw = await script(keys=KEYS, args=[f"{EVENT}.{uuid.uuid4().hex}", uuid.uuid4().hex, now,
-                                        now + 600_000, 3, TICKET_TYPE, 1])
+                                        now + 600_000, 3, 1_000_000, 1_000, TICKET_TYPE, 1])
     ok = json.loads(raw)["ok"]
     body = raw.encode()
     await send({"type": "http.response.start", "status": 201 if ok else 409,

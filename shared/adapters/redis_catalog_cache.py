@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "cat:invalidate"
 GENERATION = "cat:gen"
+STORE_READS = "cat:stats:store_reads"  # misses that reached the store (an ops metric)
 MISSING = "null"
 T = TypeVar("T")
 
@@ -152,6 +153,7 @@ class CachedCatalog:
                 return await load()
             try:
                 value = await load()
+                await self._redis.incr(STORE_READS)
                 seconds = (self._ttls.missing_s if value is None
                            else random.randint(*ttl))  # jitter, not a secret
                 await self._redis.set(key, encode(value), ex=seconds)

@@ -135,6 +135,8 @@ def test_organiser_creates_and_edits_an_event(page: Page, host: Host) -> None:
     expect(name).to_have_value("Harbour Jazz")
     name.fill("Harbour Jazz Night")
     page.get_by_label("Price (EUR)").fill("22.00")
+    page.get_by_label("Capacity", exact=True).fill("120")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_role("heading", name="Harbour Jazz Night")).to_be_visible()
     expect(page.get_by_text("€22.00")).to_be_visible()
+    expect(page.get_by_text("120 left")).to_be_visible()

@@ -65,6 +65,7 @@ async def test_reads_are_served_from_redis_after_the_first(counting: CountingSto
         page, _ = await cache.list_events(EventFilter(), None, 10)
         assert [e.id for e in page] == [saved.id]
     assert counting.reads == 2  # one event read, one listing read
+    assert await redis.get("cat:stats:store_reads") == "2"
     ttl = await redis.ttl(f"cat:event:{saved.id}")
     assert 300 - 5 <= ttl <= 600  # jittered 5-10 minutes
 

@@ -63,7 +63,8 @@ async def test_capacity_changes_under_concurrent_holds_keep_the_invariant(
     async with live.client() as c, live.client(admin) as a:
         results = await asyncio.gather(organise(a),
                                        *(buy(c, buyers[i % 40][0]) for i in range(200)))
-    organised, holds = results[0], results[1:]
+    organised: list[int] = results[0]  # type: ignore[assignment]
+    holds = results[1:]
     assert set(organised) <= {200, 409}  # 409 where a drop would go below sold + held
     assert set(Counter(holds)) <= {201, 409}
     line = (await rt.ledger.inventory(event.id))[0]

@@ -1,5 +1,6 @@
-// Organiser pages (admin): create an event with its venue and ticket types, or edit one.
-// When editing, capacities are shown but fixed: they change through inventory management.
+// Organiser pages (admin): create an event with its venue and ticket types, or edit one:
+// details, prices, capacities (never below what is sold or held), new ticket types, and
+// publishing or cancelling the sale.
 import { useEffect, useState, type FormEvent } from "react";
 import { api, ApiError, type EventInfo } from "../api";
 import { Alert } from "../components/Alert";
@@ -20,6 +21,7 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
   const [error, setError] = useState<Message | null>(null);
   const [busy, setBusy] = useState(false);
   const [loaded, setLoaded] = useState(!eventId);
+  const [status, setStatus] = useState("on_sale");
   useEffect(() => {
     if (!eventId) return;
     api<EventInfo>(`/api/events/${eventId}`, { fresh: true })
@@ -28,6 +30,7 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
           venue_name: ev.venue.name, city: ev.venue.city, address: ev.venue.address, country: ev.venue.country,
           currency: ev.currency, per_user_limit: String(ev.per_user_limit) });
         setTypes(ev.ticket_types.map((t) => ({ id: t.id, name: t.name, price: (t.price / 100).toFixed(2), capacity: String(t.capacity) })));
+        setStatus(ev.status);
         setLoaded(true);
       })
       .catch((e) => setError(describe(e)));
@@ -47,7 +50,7 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
             body: {
               name: f.name, description: f.description, category: f.category,
               starts_at: new Date(f.starts_at).toISOString(), venue, per_user_limit: Number(f.per_user_limit),
-              ticket_types: types.map((t) => ({ id: t.id, name: t.name, price: Math.round(Number(t.price) * 100) })),
+              ticket_types: types.map((t) => ({ ...(t.id ? { id: t.id } : {}), name: t.name, price: Math.round(Number(t.price) * 100), capacity: Number(t.capacity) })),
             },
           })
         : await api<EventInfo>("/api/admin/events", {
@@ -65,6 +68,17 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
       const m = describe(err);
       setError(err instanceof ApiError && err.field ? { text: `${err.field}: ${m.text}` } : m);
       setBusy(false);
+    }
+  };
+
+  const lifecycle = async (action: "publish" | "cancel") => {
+    if (action === "cancel" && !window.confirm("Cancel this event? Sales stop and it can't be put on sale again.")) return;
+    setError(null);
+    try {
+      const ev = await api<EventInfo>(`/api/admin/events/${eventId}/${action}`, { method: "POST" });
+      setStatus(ev.status);
+    } catch (err) {
+      setError(describe(err));
     }
   };
 
@@ -98,16 +112,20 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
             <div className="type-row" key={i}>
               <label>Name<input required value={t.name} onChange={(e) => setType(i, "name", e.target.value)} /></label>
               <label>Price ({f.currency})<input type="number" min={0} step="0.01" required value={t.price} onChange={(e) => setType(i, "price", e.target.value)} /></label>
-              <label>Capacity<input type="number" min={1} required value={t.capacity} readOnly={!!t.id} aria-describedby={t.id ? "capacity-note" : undefined} onChange={(e) => setType(i, "capacity", e.target.value)} /></label>
-              {!eventId && types.length > 1 && <button type="button" className="secondary" aria-label={`Remove ticket type ${t.name || i + 1}`} onClick={() => setTypes(types.filter((_, j) => j !== i))}>Remove</button>}
+              <label>Capacity<input type="number" min={0} required value={t.capacity} aria-describedby={eventId ? "capacity-note" : undefined} onChange={(e) => setType(i, "capacity", e.target.value)} /></label>
+              {!t.id && types.length > 1 && <button type="button" className="secondary" aria-label={`Remove ticket type ${t.name || i + 1}`} onClick={() => setTypes(types.filter((_, j) => j !== i))}>Remove</button>}
             </div>
           ))}
-          {eventId
-            ? <p id="capacity-note" className="muted">Capacities and the list of ticket types are fixed once an event is on sale.</p>
-            : <button type="button" className="secondary" onClick={() => setTypes([...types, { name: "", price: "", capacity: "" }])}>Add a ticket type</button>}
+          {eventId && <p id="capacity-note" className="muted">Raising a capacity puts the new tickets on sale at once; it can't go below the tickets already sold or held.</p>}
+          <button type="button" className="secondary" onClick={() => setTypes([...types, { name: "", price: "", capacity: "" }])}>Add a ticket type</button>
         </fieldset>
         {error && <Alert message={error} />}
-        <button type="submit" disabled={busy}>{busy ? "Saving…" : eventId ? "Save changes" : "Create event"}</button>
+        <div className="actions">
+          <button type="submit" disabled={busy}>{busy ? "Saving…" : eventId ? "Save changes" : "Create event"}</button>
+          {eventId && status === "draft" && <button type="button" className="secondary" onClick={() => lifecycle("publish")}>Publish: put on sale</button>}
+          {eventId && status !== "cancelled" && <button type="button" className="secondary" onClick={() => lifecycle("cancel")}>Cancel the event</button>}
+        </div>
+        {eventId && status === "cancelled" && <p role="status">This event is cancelled: it is no longer listed or sold.</p>}
       </form>
     </Page>
   );

@@ -70,6 +70,11 @@ export function EventPage({ id }: { id: string }) {
         <span>{when(event.starts_at)}</span>
         <span>{event.venue.name}, {event.venue.address ? `${event.venue.address}, ` : ""}{event.venue.city}</span>
       </p>
+      {event.status !== "on_sale" && (
+        <Alert tone="info" message={event.status === "cancelled"
+          ? { text: "This event has been cancelled.", next: "Tickets are no longer sold." }
+          : { text: "This event is not on sale yet." }} />
+      )}
       {event.description && <p>{event.description}</p>}
       {user?.role === "admin" && (
         <p><a href={`/admin/events/${id}/edit`} onClick={(e) => { e.preventDefault(); navigate(`/admin/events/${id}/edit`); }}>Edit event</a></p>
