@@ -17,7 +17,10 @@
   ARGV[5]     max expired holds to release first
   ARGV[6]     hold requests allowed per user per window for this event
   ARGV[7]     that window (ms)
-  ARGV[8..]   pairs: ticket type id, quantity
+  ARGV[8]     promo code ('' for none): meta field promo:<code> holds its offer
+              {kind='percent'|'amount', value, valid_from, valid_to (ms, 0 = open), max_uses
+              (0 = unlimited)}; meta field promo_uses:<code> counts holds and sales using it
+  ARGV[9..]   pairs: ticket type id, quantity
 
   Returns JSON
     {ok=true, hold=<record>}
@@ -28,6 +31,7 @@
     {ok=false, error='bad_quantity', ticket_type_id=...}
     {ok=false, error='per_user_limit', limit=..., held=...}
     {ok=false, error='sold_out', ticket_type_id=..., available=...}
+    {ok=false, error='unknown_promo'} / 'promo_not_valid' / 'promo_used_up'
 ]]
 -- @include "end_hold.lua"
 -- @include "gcra.lua"
@@ -47,7 +51,7 @@ local meta = redis.call('HMGET', KEYS[2], 'status', 'currency', 'limit')
 if meta[1] ~= 'on_sale' then return fail('not_on_sale', {status = meta[1] or ''}) end
 
 local items, want, total = {}, 0, 0
-for i = 8, #ARGV, 2 do
+for i = 9, #ARGV, 2 do
   local tt, q = ARGV[i], tonumber(ARGV[i + 1])
   local price = redis.call('HGET', KEYS[2], 'price:' .. tt)
   local avail = redis.call('HGET', KEYS[1], tt)
@@ -61,6 +65,24 @@ for i = 8, #ARGV, 2 do
   total = total + q * tonumber(price)
 end
 if #items == 0 then return fail('bad_quantity', {ticket_type_id = ''}) end
+
+local promo, discount = nil, 0
+if ARGV[8] ~= '' then
+  local raw = redis.call('HGET', KEYS[2], 'promo:' .. ARGV[8])
+  if not raw then return fail('unknown_promo') end
+  promo = cjson.decode(raw)
+  if (promo.valid_from > 0 and now < promo.valid_from) or
+     (promo.valid_to > 0 and now >= promo.valid_to) then
+    return fail('promo_not_valid')
+  end
+  local used = tonumber(redis.call('HGET', KEYS[2], 'promo_uses:' .. ARGV[8]) or '0')
+  if promo.max_uses > 0 and used >= promo.max_uses then return fail('promo_used_up') end
+  if promo.kind == 'percent' then
+    discount = math.floor(total * promo.value / 100)
+  else
+    discount = math.min(promo.value, total)
+  end
+end
 
 local limit = tonumber(meta[3])
 local held = tonumber(redis.call('HGET', KEYS[7], ARGV[2]) or '0')
@@ -78,8 +100,14 @@ for _, it in ipairs(items) do
 end
 redis.call('HINCRBY', KEYS[7], ARGV[2], want)
 
-local rec = {id = ARGV[1], user_id = ARGV[2], status = 'held', items = items, total = total,
-             currency = meta[2], created_at = now, expires_at = tonumber(ARGV[4])}
+local rec = {id = ARGV[1], user_id = ARGV[2], status = 'held', items = items,
+             total = total - discount, currency = meta[2], created_at = now,
+             expires_at = tonumber(ARGV[4])}
+if promo then
+  redis.call('HINCRBY', KEYS[2], 'promo_uses:' .. ARGV[8], 1)
+  rec.promo = ARGV[8]
+  rec.discount = discount
+end
 redis.call('HSET', KEYS[3], ARGV[1], cjson.encode(rec))
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
 return cjson.encode({ok = true, hold = rec})

@@ -66,6 +66,8 @@ class Hold:
     order_id: str | None = None
     ended_at: int | None = None
     end_reason: str | None = None
+    promo_code: str | None = None
+    discount: int = 0
 
     @property
     def quantity(self) -> int:
@@ -91,6 +93,8 @@ class Hold:
             order_id=r.get("order_id") or None,
             ended_at=int(r["ended_at"]) if r.get("ended_at") else None,
             end_reason=r.get("end_reason") or None,
+            promo_code=r.get("promo") or None,
+            discount=int(r.get("discount") or 0),
         )
 
 
@@ -212,6 +216,20 @@ class TicketType:
 
 
 @dataclass(frozen=True)
+class Offer:
+    """A promo code of an event: ``percent`` off the hold's total, or ``amount`` (minor units)
+    off it; valid in [valid_from, valid_to) (epoch ms, 0 = open); ``max_uses`` 0 = unlimited."""
+
+    code: str
+    kind: str
+    value: int
+    valid_from: int = 0
+    valid_to: int = 0
+    max_uses: int = 0
+    active: bool = True
+
+
+@dataclass(frozen=True)
 class Venue:
     id: str
     name: str
@@ -235,12 +253,14 @@ class Event:
     image_url: str = ""
     created_at: int = 0
     updated_at: int = 0
+    offers: tuple[Offer, ...] = ()
     etag: str = ""  # the store's version of the document; not part of it
 
     def to_document(self) -> dict[str, Any]:
         doc = asdict(self)
         doc.pop("etag")
         doc["ticket_types"] = [asdict(t) for t in self.ticket_types]
+        doc["offers"] = [asdict(o) for o in self.offers]
         return doc
 
     @classmethod
@@ -266,5 +286,6 @@ class Event:
             image_url=d.get("image_url", ""),
             created_at=int(d.get("created_at", 0)),
             updated_at=int(d.get("updated_at", 0)),
+            offers=tuple(Offer(**o) for o in d.get("offers") or ()),
             etag=etag,
         )

@@ -7,7 +7,7 @@ Azure SDK. Every method is async because every implementation does I/O.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from shared.models import (
@@ -45,6 +45,8 @@ class EventRules:
     per_user_limit: int
     status: str
     prices: dict[str, int]
+    promos: dict[str, str] = field(default_factory=dict)  # active code -> offer JSON
+    retired_promos: tuple[str, ...] = ()
 
 
 class InventoryStore(Protocol):
@@ -52,7 +54,7 @@ class InventoryStore(Protocol):
 
     async def hold(
         self, event_id: str, hold_id: str, user_id: str, items: Sequence[LineItem],
-        now: int, expires_at: int, sweep: int, rate: Rate,
+        now: int, expires_at: int, sweep: int, rate: Rate, promo_code: str = "",
     ) -> ScriptResult: ...
 
     async def checkout(
@@ -91,6 +93,8 @@ class InventoryStore(Protocol):
     async def lock(self, name: str, ttl_ms: int) -> bool: ...
 
     async def unlock(self, name: str) -> None: ...
+
+    async def promo_uses(self, event_id: str, codes: Sequence[str]) -> dict[str, int]: ...
 
     async def get_hold(self, event_id: str, hold_id: str) -> Hold | None: ...
 

@@ -16,6 +16,9 @@ local function end_hold(rec, now, status, reason)
     end
     local left = redis.call('HINCRBY', KEYS[7], rec.user_id, -n)
     if left <= 0 then redis.call('HDEL', KEYS[7], rec.user_id) end
+    if rec.promo then  -- a released hold gives its promo code use back
+      redis.call('HINCRBY', KEYS[2], 'promo_uses:' .. rec.promo, -1)
+    end
   end
   rec.status = status
   rec.ended_at = now

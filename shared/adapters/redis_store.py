@@ -39,10 +39,10 @@ class RedisInventory:
 
     async def hold(
         self, event_id: str, hold_id: str, user_id: str, items: Sequence[LineItem],
-        now: int, expires_at: int, sweep: int, rate: Rate,
+        now: int, expires_at: int, sweep: int, rate: Rate, promo_code: str = "",
     ) -> ScriptResult:
         args: list[str | int] = [hold_id, user_id, now, expires_at, sweep, rate.limit,
-                                 rate.window_ms]
+                                 rate.window_ms, promo_code]
         for item in items:
             args += [item.ticket_type_id, item.quantity]
         raw = await self._scripts["hold"](
@@ -86,7 +86,18 @@ class RedisInventory:
         fields: dict[str, str | int] = {"currency": rules.currency,
                                         "limit": rules.per_user_limit, "status": rules.status}
         fields.update({f"price:{tt}": price for tt, price in rules.prices.items()})
-        await self._redis.hset(event_keys(event_id)[META], mapping=fields)  # type: ignore[arg-type]
+        fields.update({f"promo:{code}": offer for code, offer in rules.promos.items()})
+        key = event_keys(event_id)[META]
+        await self._redis.hset(key, mapping=fields)  # type: ignore[arg-type]
+        if rules.retired_promos:  # their use counts stay: a held use is given back on release
+            await self._redis.hdel(key, *[f"promo:{c}" for c in rules.retired_promos])
+
+    async def promo_uses(self, event_id: str, codes: Sequence[str]) -> dict[str, int]:
+        if not codes:
+            return {}
+        raw = await self._redis.hmget(event_keys(event_id)[META],
+                                      [f"promo_uses:{c}" for c in codes])
+        return {c: int(v or 0) for c, v in zip(codes, raw, strict=True)}
 
     async def change_capacity(self, event_id: str, ticket_type_id: str, delta: int,
                               price: int | None = None) -> ScriptResult:

@@ -69,8 +69,37 @@ class HoldItemIn(Strict):
     quantity: Annotated[int, Field(ge=1, le=50)]
 
 
+PROMO_PATTERN = r"^[A-Za-z0-9-]{3,32}$"
+
+
 class HoldIn(Strict):
     items: Annotated[list[HoldItemIn], Field(min_length=1, max_length=10)]
+    promo_code: Annotated[str | None, Field(pattern=PROMO_PATTERN)] = None
+
+
+class OfferIn(Strict):
+    code: Annotated[str, Field(pattern=PROMO_PATTERN)]
+    kind: Literal["percent", "amount"]
+    value: Annotated[int, Field(ge=1, le=100_000_000, description="percent, or minor units")]
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    max_uses: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    active: bool = True
+
+
+class OfferOut(BaseModel):
+    code: str
+    kind: str
+    value: int
+    valid_from: str | None
+    valid_to: str | None
+    max_uses: int
+    active: bool
+    uses: int
+
+
+class OffersOut(BaseModel):
+    items: list[OfferOut]
 
 
 class CheckoutIn(Strict):
@@ -92,6 +121,8 @@ class HoldOut(BaseModel):
     currency: str
     expires_at: str
     order_id: str | None = None
+    promo_code: str | None = None
+    discount: int = 0
 
     @classmethod
     def of(cls, h: Hold) -> HoldOut:
@@ -99,7 +130,7 @@ class HoldOut(BaseModel):
                    items=[LineOut(ticket_type_id=i.ticket_type_id, quantity=i.quantity,
                                   unit_price=i.unit_price) for i in h.items],
                    total=h.total, currency=h.currency, expires_at=iso(h.expires_at),
-                   order_id=h.order_id)
+                   order_id=h.order_id, promo_code=h.promo_code, discount=h.discount)
 
 
 class CheckoutOut(BaseModel):

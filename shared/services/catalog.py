@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from shared import ids
 from shared.errors import EditConflict, InvalidInput, NotFound
-from shared.models import Event, InventoryLine, Principal, TicketType, Venue
+from shared.models import Event, InventoryLine, Offer, Principal, TicketType, Venue
 from shared.ports import AuditLog, CatalogStore, EventFilter, Ledger
 from shared.services.inventory import InventoryService
 from shared.settings import Settings
@@ -188,6 +188,31 @@ class CatalogService:
         await self._audit.record_audit(actor.user_id, "event.update", event_id, changes,
                                        updated.updated_at)
         return updated
+
+    async def put_offer(self, event_id: str, offer: Offer, actor: Principal) -> Event:
+        """Create or replace (by code) a promo code of the event; it applies to the next hold."""
+        if offer.kind == "percent" and not 1 <= offer.value <= 100:
+            raise InvalidInput("a percent offer is 1 to 100", field="value")
+        if offer.valid_to and offer.valid_from and offer.valid_to <= offer.valid_from:
+            raise InvalidInput("valid_to must be after valid_from", field="valid_to")
+        offer = replace(offer, code=offer.code.upper())
+        for attempt in range(3):
+            event = await self.get_event(event_id)
+            offers = (*(o for o in event.offers if o.code != offer.code), offer)
+            try:
+                saved = await self._store.put_event(
+                    replace(event, offers=offers, updated_at=self._clock()), if_match=event.etag)
+            except EditConflict:
+                if attempt == 2:
+                    raise
+                continue
+            await self._inventory.update_rules(saved)
+            await self._audit.record_audit(actor.user_id, "offer.put", event_id,
+                                           {"code": offer.code, "kind": offer.kind,
+                                            "value": offer.value, "active": offer.active},
+                                           self._clock())
+            return saved
+        raise AssertionError("unreachable")
 
     async def get_event(self, event_id: str) -> Event:
         event = await self._store.get_event(event_id) if ids.is_event_id(event_id) else None

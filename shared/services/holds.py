@@ -43,7 +43,8 @@ class HoldService:
         self._clock = clock
         self._limits = limits
 
-    async def create(self, user: Principal, event_id: str, items: Sequence[LineItem]) -> Hold:
+    async def create(self, user: Principal, event_id: str, items: Sequence[LineItem],
+                     promo_code: str = "") -> Hold:
         if not ids.is_event_id(event_id):
             raise NotFound(f"event {event_id} not found")
         seen: set[str] = set()
@@ -55,11 +56,12 @@ class HoldService:
         if self._limits:
             await self._limits.hold_attempt(user.user_id)
         hold_id = ids.new_child_id(event_id)
-        result = await self._take(event_id, hold_id, user, items)
+        promo_code = promo_code.strip().upper()
+        result = await self._take(event_id, hold_id, user, items, promo_code)
         if result.error == "not_loaded":
             if not await self._inventory.load(event_id):
                 raise NotFound(f"event {event_id} not found")
-            result = await self._take(event_id, hold_id, user, items)
+            result = await self._take(event_id, hold_id, user, items, promo_code)
         if result.ok:
             return self._hold(event_id, result)
         error, tt = result.error, str(result.get("ticket_type_id", ""))
@@ -81,18 +83,25 @@ class HoldService:
         if error == "bad_quantity":
             raise InvalidInput("quantity must be a positive integer",
                                field=_field_of(items, tt, "quantity"))
+        if error == "unknown_promo":
+            raise InvalidInput("this promo code does not exist for this event",
+                               field="promo_code")
+        if error == "promo_not_valid":
+            raise InvalidInput("this promo code is not valid at this time", field="promo_code")
+        if error == "promo_used_up":
+            raise Conflict("this promo code has been used up", field="promo_code")
         if error == "not_on_sale":
             raise NotOnSale(f"event is {result.get('status') or 'not on sale'}")
         raise RuntimeError(f"hold script answered {error!r}")
 
     async def _take(self, event_id: str, hold_id: str, user: Principal,
-                    items: Sequence[LineItem]) -> ScriptResult:
+                    items: Sequence[LineItem], promo_code: str) -> ScriptResult:
         now = self._clock()
         return await self._store.hold(
             event_id, hold_id, user.user_id, items, now=now,
             expires_at=now + self._settings.hold_seconds * 1000,
             sweep=self._settings.expired_sweep_per_hold,
-            rate=self._settings.rate_holds_per_user_event,
+            rate=self._settings.rate_holds_per_user_event, promo_code=promo_code,
         )
 
     @staticmethod

@@ -7,14 +7,23 @@ touches SQL or the catalog store.
 
 from __future__ import annotations
 
+import json
+
 from shared.errors import Conflict, NotFound
 from shared.models import Event
 from shared.ports import CatalogStore, EventRules, InventoryStore, Ledger
 
 
 def rules_of(event: Event) -> EventRules:
-    return EventRules(currency=event.currency, per_user_limit=event.per_user_limit,
-                      status=event.status, prices={t.id: t.price for t in event.ticket_types})
+    return EventRules(
+        currency=event.currency, per_user_limit=event.per_user_limit, status=event.status,
+        prices={t.id: t.price for t in event.ticket_types},
+        promos={o.code: json.dumps({"kind": o.kind, "value": o.value,
+                                    "valid_from": o.valid_from, "valid_to": o.valid_to,
+                                    "max_uses": o.max_uses})
+                for o in event.offers if o.active},
+        retired_promos=tuple(o.code for o in event.offers if not o.active),
+    )
 
 
 class InventoryService:
@@ -29,7 +38,10 @@ class InventoryService:
         lines = await self._ledger.inventory(event_id) if event else []
         if event is None or not lines:
             return False
-        await self._store.load(event_id, rules_of(event), lines, replace=replace)
+        rules = rules_of(event)
+        await self._store.load(event_id, rules, lines, replace=replace)
+        if rules.promos:
+            await self._store.set_rules(event_id, rules)  # load.lua knows prices, not offers
         return True
 
     async def update_rules(self, event: Event) -> None:

@@ -91,6 +91,7 @@ export interface Line { ticket_type_id: string; quantity: number; unit_price: nu
 export interface Hold {
   hold_id: string; event_id: string; status: string; items: Line[]; total: number;
   currency: string; expires_at: string; order_id: string | null;
+  promo_code: string | null; discount: number;
 }
 export interface Ticket { id: string; ticket_type_id: string; code: string; seat_id: string | null }
 export interface Order {

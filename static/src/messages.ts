@@ -13,6 +13,7 @@ const BY_CODE: Record<string, (e: ApiError) => Message> = {
   }),
   "per-user-limit": (e) => ({ text: e.message, next: "Lower the quantities to stay within the limit." }),
   "not-on-sale": () => ({ text: "This event is not on sale right now." }),
+  conflict: (e) => ({ text: e.message, next: e.field === "promo_code" ? "Remove the promo code to buy at the full price." : undefined }),
   "hold-expired": () => ({
     text: "Your hold expired, so its tickets were released.",
     next: "Go back to the event and hold tickets again.",

@@ -4,14 +4,25 @@ read the audit log of admin actions."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from shared.api.deps import AdminDep, RuntimeDep
-from shared.api.schemas import AuditEntryOut, AuditOut, EventIn, EventOut, EventPatchIn
-from shared.models import Venue, iso
-from shared.services.catalog import EventDraft, EventEdit, TicketTypeDraft, TicketTypeEdit
+from shared.api.schemas import (
+    AuditEntryOut,
+    AuditOut,
+    EventIn,
+    EventOut,
+    EventPatchIn,
+    OfferIn,
+    OfferOut,
+    OffersOut,
+)
+from shared.errors import InvalidInput
+from shared.models import Event, Offer, Venue, iso
+from shared.services.catalog import EventDraft, EventEdit, TicketTypeDraft, TicketTypeEdit, utc_iso
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
@@ -68,3 +79,34 @@ async def audit(rt: RuntimeDep, _admin: AdminDep,
                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> AuditOut:
     return AuditOut(items=[AuditEntryOut(**{**e, "at": iso(e["at"])})
                            for e in await rt.ledger.audit_entries(limit)])
+
+
+async def _offers(rt: RuntimeDep, event: Event) -> OffersOut:
+    uses = await rt.store.promo_uses(event.id, [o.code for o in event.offers])
+    return OffersOut(items=[OfferOut(
+        code=o.code, kind=o.kind, value=o.value,
+        valid_from=iso(o.valid_from) if o.valid_from else None,
+        valid_to=iso(o.valid_to) if o.valid_to else None, max_uses=o.max_uses,
+        active=o.active, uses=uses.get(o.code, 0)) for o in event.offers])
+
+
+def _ms(value: datetime | None) -> int:
+    return int(datetime.fromisoformat(utc_iso(value).replace("Z", "+00:00")).timestamp()
+               * 1000) if value else 0
+
+
+@router.put("/events/{event_id}/offers/{code}", response_model=OffersOut)
+async def put_offer(event_id: str, code: str, body: OfferIn, rt: RuntimeDep,
+                    admin: AdminDep) -> OffersOut:
+    """Create or replace a promo code (``active: false`` retires it)."""
+    if body.code.upper() != code.upper():
+        raise InvalidInput("the code in the path and the body differ", field="code")
+    event = await rt.catalog.put_offer(event_id, Offer(
+        code=body.code, kind=body.kind, value=body.value, valid_from=_ms(body.valid_from),
+        valid_to=_ms(body.valid_to), max_uses=body.max_uses, active=body.active), admin)
+    return await _offers(rt, event)
+
+
+@router.get("/events/{event_id}/offers", response_model=OffersOut)
+async def list_offers(event_id: str, rt: RuntimeDep, _admin: AdminDep) -> OffersOut:
+    return await _offers(rt, await rt.catalog.get_event(event_id))

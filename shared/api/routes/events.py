@@ -65,7 +65,8 @@ async def create_hold(event_id: str, body: HoldIn, request: Request, rt: Runtime
                       idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Response:
     async def compute() -> JSONResponse:
         hold = await rt.holds.create(
-            user, event_id, [LineItem(i.ticket_type_id, i.quantity) for i in body.items])
+            user, event_id, [LineItem(i.ticket_type_id, i.quantity) for i in body.items],
+            body.promo_code or "")
         return JSONResponse(HoldOut.of(hold).model_dump(), status_code=201,
                             headers={"Location": f"/api/holds/{hold.id}"})
 

@@ -19,6 +19,7 @@ export function EventPage({ id }: { id: string }) {
   const [qty, setQty] = useState<Record<string, number>>({});
   const [error, setError] = useState<Message | null>(null);
   const [busy, setBusy] = useState(false);
+  const [promo, setPromo] = useState("");
 
   const refresh = useCallback(async () => {
     const a = await api<Availability>(`/api/events/${id}/availability`);
@@ -54,7 +55,8 @@ export function EventPage({ id }: { id: string }) {
     setError(null);
     try {
       const items = Object.entries(qty).filter(([, q]) => q > 0).map(([ticket_type_id, quantity]) => ({ ticket_type_id, quantity }));
-      const h = await api<Hold>(`/api/events/${id}/holds`, { method: "POST", body: { items } });
+      const body = promo.trim() ? { items, promo_code: promo.trim() } : { items };
+      const h = await api<Hold>(`/api/events/${id}/holds`, { method: "POST", body });
       navigate(`/holds/${h.hold_id}`);
     } catch (e) {
       setError(describe(e));
@@ -100,6 +102,10 @@ export function EventPage({ id }: { id: string }) {
           );
         })}
       </ul>
+      <div className="field promo">
+        <label htmlFor="promo">Promo code (optional)</label>
+        <input id="promo" name="promo" value={promo} autoComplete="off" maxLength={32} onChange={(e) => setPromo(e.target.value)} />
+      </div>
       {error && <Alert message={error} />}
       <div className="hold-bar">
         <span>{chosen} ticket{chosen === 1 ? "" : "s"} · <strong>{money(total, event.currency)}</strong></span>

@@ -82,7 +82,10 @@ export function HoldPage({ id }: { id: string }) {
             <tr key={i.ticket_type_id}><td>{name(i.ticket_type_id)}</td><td>{i.quantity}</td><td>{money(i.unit_price * i.quantity, hold.currency)}</td></tr>
           ))}
         </tbody>
-        <tfoot><tr><th scope="row" colSpan={2}>Total</th><td><strong>{money(hold.total, hold.currency)}</strong></td></tr></tfoot>
+        <tfoot>
+          {hold.discount > 0 && <tr><th scope="row" colSpan={2}>Promo {hold.promo_code}</th><td>−{money(hold.discount, hold.currency)}</td></tr>}
+          <tr><th scope="row" colSpan={2}>Total</th><td><strong>{money(hold.total, hold.currency)}</strong></td></tr>
+        </tfoot>
       </table>
       <form onSubmit={pay} className="payment">
         <fieldset>
