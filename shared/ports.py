@@ -21,6 +21,7 @@ from shared.models import (
     Principal,
     Ticket,
     User,
+    Venue,
 )
 from shared.settings import Rate
 
@@ -183,6 +184,7 @@ class EventFilter:
     category: str | None = None
     starts_from: str | None = None
     starts_to: str | None = None
+    venue_id: str | None = None
     listed_only: bool = True
 
 
@@ -202,6 +204,13 @@ class CatalogStore(Protocol):
                           limit: int) -> tuple[list[Event], str | None]: ...
 
     async def count_events(self) -> int: ...
+
+    async def put_venue(self, venue: Venue) -> Venue: ...
+
+    async def get_venue(self, venue_id: str) -> Venue | None: ...
+
+    async def list_venues(self, cursor: str | None,
+                          limit: int) -> tuple[list[Venue], str | None]: ...
 
 
 class PaymentBus(Protocol):

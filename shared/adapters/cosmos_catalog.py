@@ -1,5 +1,8 @@
 """CatalogStore on Azure Cosmos DB (NoSQL API), with the official ``azure-cosmos`` async client.
 
+Container ``venues``, partition key ``/id``: venues are few, read by id (the event page
+embeds a copy; the organiser pages read them) and listed rarely by name.
+
 Container ``events``, partition key ``/id``: the hot read is an event by id, a point read
 (1 RU) inside one logical partition, and every event is its own small partition, so writes
 and reads spread evenly however many events there are. Listing is a cross-partition query
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import asdict
 from typing import Any
 
 from azure.core import MatchConditions
@@ -24,7 +28,7 @@ from azure.cosmos.aio import ContainerProxy, CosmosClient
 from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceNotFoundError
 
 from shared.errors import EditConflict, InvalidInput
-from shared.models import Event
+from shared.models import Event, Venue
 from shared.ports import EventFilter
 
 EVENTS_POLICY: dict[str, Any] = {
@@ -32,6 +36,13 @@ EVENTS_POLICY: dict[str, Any] = {
     "includedPaths": [{"path": "/*"}],
     "excludedPaths": [{"path": "/description/?"}, {"path": '/"_etag"/?'}],
     "compositeIndexes": [[{"path": "/starts_at", "order": "ascending"},
+                          {"path": "/id", "order": "ascending"}]],
+}
+VENUES_POLICY: dict[str, Any] = {
+    "indexingMode": "consistent",
+    "includedPaths": [{"path": "/*"}],
+    "excludedPaths": [{"path": '/"_etag"/?'}],
+    "compositeIndexes": [[{"path": "/name_lc", "order": "ascending"},
                           {"path": "/id", "order": "ascending"}]],
 }
 LISTED = ("on_sale",)
@@ -56,6 +67,8 @@ def build_query(filters: EventFilter) -> tuple[str, list[dict[str, Any]]]:
         add("c.city_lc = @city", "@city", filters.city.lower())
     if filters.category:
         add("c.category_lc = @category", "@category", filters.category.lower())
+    if filters.venue_id:
+        add("c.venue.id = @venue", "@venue", filters.venue_id)
     if filters.starts_from:
         add("c.starts_at >= @from", "@from", filters.starts_from)
     if filters.starts_to:
@@ -105,6 +118,7 @@ class CosmosCatalog:
                                     connection_verify=verify_tls)
         self._database_name = database
         self._events: ContainerProxy | None = None
+        self._venues: ContainerProxy | None = None
 
     async def _container(self) -> ContainerProxy:
         if self._events is None:
@@ -112,6 +126,13 @@ class CosmosCatalog:
             self._events = await db.create_container_if_not_exists(
                 "events", PartitionKey(path="/id"), indexing_policy=EVENTS_POLICY)
         return self._events
+
+    async def _venue_container(self) -> ContainerProxy:
+        if self._venues is None:
+            db = await self._client.create_database_if_not_exists(self._database_name)
+            self._venues = await db.create_container_if_not_exists(
+                "venues", PartitionKey(path="/id"), indexing_policy=VENUES_POLICY)
+        return self._venues
 
     async def close(self) -> None:
         await self._client.close()
@@ -155,3 +176,30 @@ class CosmosCatalog:
         counts: list[Any] = [n async for n in container.query_items(
             "SELECT VALUE COUNT(1) FROM c")]
         return int(sum(counts))
+
+    async def put_venue(self, venue: Venue) -> Venue:
+        container = await self._venue_container()
+        await container.upsert_item({**asdict(venue), "name_lc": venue.name.lower()})
+        return venue
+
+    async def get_venue(self, venue_id: str) -> Venue | None:
+        container = await self._venue_container()
+        try:
+            item = await container.read_item(venue_id, partition_key=venue_id)
+        except CosmosResourceNotFoundError:
+            return None
+        return Venue(**{k: item[k] for k in ("id", "name", "city", "address", "country")})
+
+    async def list_venues(self, cursor: str | None,
+                          limit: int) -> tuple[list[Venue], str | None]:
+        container = await self._venue_container()
+        pages: Any = container.query_items(
+            "SELECT * FROM c ORDER BY c.name_lc, c.id", max_item_count=limit).by_page(
+            unwrap_token(cursor) if cursor else None)
+        try:
+            page = await pages.__anext__()
+        except StopAsyncIteration:
+            return [], None
+        venues = [Venue(**{k: i[k] for k in ("id", "name", "city", "address", "country")})
+                  async for i in page]
+        return venues, wrap_token(pages.continuation_token)

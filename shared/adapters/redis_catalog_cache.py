@@ -1,8 +1,10 @@
 """Cache-aside for the catalog: a CatalogStore in front of another, keeping reads in Redis.
 
 Events (``cat:event:<id>``) and listing pages (``cat:list:<generation>:<digest>``) live for
-a jittered 5-10 minutes, so keys filled together do not expire together. A miss is filled by
-one reader only (single-flight): readers in this process share one future, and across
+a jittered 5-10 minutes, venues (``cat:venue:<id>``) for an hour, so keys filled together do
+not expire together. Offers travel inside their event's document (docs/architecture.md).
+A miss is filled by one reader only (single-flight): readers in this process share one
+future, and across
 instances a ``cat:lock:<key>`` (SET NX) elects the filler while the others wait for the key.
 Misses are cached too (``null``, 30 s), so a flood of requests for an unknown id does not reach
 the store. A small in-process cache (a couple of seconds) sits in front of Redis.
@@ -28,7 +30,7 @@ from typing import Any, TypeVar
 from redis.asyncio import Redis, RedisCluster
 from redis.exceptions import RedisError
 
-from shared.models import Event
+from shared.models import Event, Venue
 from shared.ports import CatalogStore, EventFilter
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ def _text(raw: str | bytes) -> str:
 class CacheTtls:
     events_s: tuple[int, int] = (300, 600)
     lists_s: tuple[int, int] = (300, 600)
+    venues_s: tuple[int, int] = (3600, 4200)
     missing_s: int = 30
     local_s: float = 2.0
     lock_ms: int = 5_000
@@ -64,6 +67,14 @@ def _decode_event(raw: str) -> Event | None:
         return None
     body = json.loads(raw)
     return Event.from_document(body["doc"], body["etag"])
+
+
+def _encode_venue(venue: Venue | None) -> str:
+    return MISSING if venue is None else json.dumps(asdict(venue))
+
+
+def _decode_venue(raw: str) -> Venue | None:
+    return None if raw == MISSING else Venue(**json.loads(raw))
 
 
 def _encode_page(page: tuple[list[Event], str | None]) -> str:
@@ -103,6 +114,19 @@ class CachedCatalog:
         return await self._read(f"cat:list:{generation}:{digest[:32]}",
                                 lambda: self.store.list_events(filters, cursor, limit),
                                 _encode_page, _decode_page, self._ttls.lists_s)
+
+    async def get_venue(self, venue_id: str) -> Venue | None:
+        return await self._read(f"cat:venue:{venue_id}", lambda: self.store.get_venue(venue_id),
+                                _encode_venue, _decode_venue, self._ttls.venues_s)
+
+    async def list_venues(self, cursor: str | None,
+                          limit: int) -> tuple[list[Venue], str | None]:
+        return await self.store.list_venues(cursor, limit)  # organiser pages only: uncached
+
+    async def put_venue(self, venue: Venue) -> Venue:
+        saved = await self.store.put_venue(venue)
+        await self.invalidate([f"cat:venue:{venue.id}"])
+        return saved
 
     async def count_events(self) -> int:
         return await self.store.count_events()  # readiness: asks the store itself

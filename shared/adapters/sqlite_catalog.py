@@ -8,13 +8,14 @@ import asyncio
 import base64
 import json
 import uuid
+from dataclasses import asdict
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from shared.adapters.sql_ledger import create_engine
 from shared.errors import EditConflict, InvalidInput
-from shared.models import Event
+from shared.models import Event, Venue
 from shared.ports import EventFilter
 
 _meta = sa.MetaData()
@@ -30,6 +31,7 @@ documents = sa.Table(
     sa.Column("category", sa.Unicode(50), nullable=False, server_default=""),
     sa.Column("search", sa.UnicodeText, nullable=False, server_default=""),
     sa.Column("status", sa.String(16), nullable=False, server_default=""),
+    sa.Column("venue_id", sa.String(64), nullable=False, server_default=""),
     sa.Index("ix_documents_list", "container", "starts_at", "id"),
 )
 
@@ -65,7 +67,7 @@ class SqliteCatalog:
             "starts_at": event.starts_at, "city": event.venue.city.lower(),
             "category": event.category.lower(),
             "search": f"{event.name}\n{event.description}".lower(),
-            "status": event.status,
+            "status": event.status, "venue_id": event.venue.id,
         }
 
         def run() -> None:
@@ -107,6 +109,8 @@ class SqliteCatalog:
             stmt = stmt.where(d.city == filters.city.lower())
         if filters.category:
             stmt = stmt.where(d.category == filters.category.lower())
+        if filters.venue_id:
+            stmt = stmt.where(d.venue_id == filters.venue_id)
         if filters.starts_from:
             stmt = stmt.where(d.starts_at >= filters.starts_from)
         if filters.starts_to:
@@ -131,5 +135,45 @@ class SqliteCatalog:
                     sa.select(sa.func.count()).select_from(documents)
                     .where(documents.c.container == "events")
                 ).scalar_one())
+
+        return await asyncio.to_thread(run)
+
+    async def put_venue(self, venue: Venue) -> Venue:
+        row = {"container": "venues", "id": venue.id, "body": json.dumps(asdict(venue)),
+               "etag": uuid.uuid4().hex, "starts_at": venue.name.lower(),
+               "city": venue.city.lower()}
+
+        def run() -> None:
+            with self.engine.begin() as c:
+                key = (documents.c.container == "venues") & (documents.c.id == venue.id)
+                if c.execute(sa.update(documents).where(key).values(row)).rowcount == 0:
+                    c.execute(sa.insert(documents).values(row))
+
+        await asyncio.to_thread(run)
+        return venue
+
+    async def get_venue(self, venue_id: str) -> Venue | None:
+        def run() -> Venue | None:
+            with self.engine.begin() as c:
+                body = c.execute(sa.select(documents.c.body).where(
+                    documents.c.container == "venues", documents.c.id == venue_id)).scalar()
+            return Venue(**json.loads(body)) if body else None
+
+        return await asyncio.to_thread(run)
+
+    async def list_venues(self, cursor: str | None,
+                          limit: int) -> tuple[list[Venue], str | None]:
+        d = documents.c
+        stmt = sa.select(d.body, d.starts_at, d.id).where(d.container == "venues")
+        if cursor:  # venues sort by name (kept in the starts_at column), then id
+            stmt = stmt.where(sa.tuple_(d.starts_at, d.id) > sa.tuple_(*_after(cursor)))
+        stmt = stmt.order_by(d.starts_at, d.id).limit(limit + 1)
+
+        def run() -> tuple[list[Venue], str | None]:
+            with self.engine.begin() as c:
+                rows = c.execute(stmt).all()
+            venues = [Venue(**json.loads(r.body)) for r in rows[:limit]]
+            last = rows[limit - 1] if len(rows) > limit else None
+            return venues, _cursor(last.starts_at, last.id) if last else None
 
         return await asyncio.to_thread(run)

@@ -187,7 +187,10 @@ class EventIn(Strict):
     description: Annotated[str, Field(max_length=5000)] = ""
     category: Annotated[str, Field(max_length=50)] = ""
     starts_at: datetime
-    venue: VenueIn
+    venue: VenueIn | None = None
+    venue_id: Annotated[str | None, Field(min_length=1, max_length=64,
+                                          description="an existing venue instead of `venue`")
+                        ] = None
     currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")] = "EUR"
     per_user_limit: Annotated[int | None, Field(ge=1, le=50)] = None
     image_url: Annotated[str, Field(max_length=500)] = ""
@@ -258,6 +261,11 @@ class EventOut(BaseModel):
             currency=e.currency, per_user_limit=e.per_user_limit, status=e.status,
             image_url=e.image_url,
         )
+
+
+class VenuesOut(BaseModel):
+    items: list[VenueOut]
+    next_cursor: str | None
 
 
 class EventsOut(BaseModel):

@@ -88,18 +88,50 @@ class CatalogService:
         self._clock = clock
         self._audit = audit
 
+    async def put_venue(self, venue: Venue, actor: Principal) -> Venue:
+        """Create (empty id) or update a venue; events embedding it get the new copy."""
+        is_new = not venue.id
+        if is_new:
+            venue = replace(venue, id=ids.new_id())
+        elif await self._store.get_venue(venue.id) is None:
+            raise NotFound(f"venue {venue.id} not found")
+        saved = await self._store.put_venue(venue)
+        if not is_new:
+            cursor: str | None = None
+            while True:
+                events, cursor = await self._store.list_events(
+                    EventFilter(venue_id=venue.id, listed_only=False), cursor, 100)
+                for event in events:
+                    await self._store.put_event(replace(event, venue=saved))
+                if cursor is None:
+                    break
+        await self._audit.record_audit(actor.user_id, "venue.create" if is_new else
+                                       "venue.update", saved.id, {"name": saved.name},
+                                       self._clock())
+        return saved
+
+    async def get_venue(self, venue_id: str) -> Venue:
+        venue = await self._store.get_venue(venue_id) if ids.is_event_id(venue_id) else None
+        if venue is None:
+            raise NotFound(f"venue {venue_id} not found")
+        return venue
+
     async def create_event(self, draft: EventDraft, actor: Principal | None = None) -> Event:
         names = [t.name.strip().lower() for t in draft.ticket_types]
         if len(set(names)) != len(names):
             raise InvalidInput("ticket type names must be unique", field="ticket_types")
         now = self._clock()
         currency = draft.currency.upper()
+        if draft.venue.id:  # an existing venue, by id
+            venue = await self._store.get_venue(draft.venue.id)
+            if venue is None:
+                raise InvalidInput(f"unknown venue {draft.venue.id}", field="venue_id")
+        else:  # a new venue, described inline: it becomes a venue of its own
+            venue = await self._store.put_venue(replace(draft.venue, id=ids.new_id()))
         event = Event(
             id=ids.new_id(), name=draft.name.strip(), description=draft.description.strip(),
             category=draft.category.strip(), starts_at=utc_iso(draft.starts_at),
-            venue=Venue(id=draft.venue.id or ids.new_id(), name=draft.venue.name,
-                        city=draft.venue.city, address=draft.venue.address,
-                        country=draft.venue.country),
+            venue=venue,
             ticket_types=tuple(
                 TicketType(id=ids.new_id(), name=t.name.strip(), price=t.price,
                            currency=currency, capacity=t.capacity)

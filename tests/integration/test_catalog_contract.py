@@ -133,3 +133,21 @@ def test_cosmos_query_is_parameterized() -> None:
     assert "x'" not in sql and "Porto" not in sql
     assert {p["name"]: p["value"] for p in params}["@q"] == "x' or '1'='1"
     assert sql.endswith("ORDER BY c.starts_at, c.id")
+
+
+async def test_venues_round_trip_and_list_by_name(store: Store) -> None:
+    names = ["Zenith", "Atrium", "Mill"]
+    made = [await store.put_venue(Venue(str(uuid.uuid4()), n, "Porto", "1 Rua", "PT"))
+            for n in names]
+    got = await store.get_venue(made[0].id)
+    assert got == made[0]
+    seen: list[str] = []
+    cursor = None
+    for _ in range(5):
+        page, cursor = await store.list_venues(cursor, 2)
+        seen += [v.name for v in page]
+        if cursor is None:
+            break
+    assert seen == sorted(names)
+    await store.put_venue(replace(made[0], name="Zenith Hall"))
+    assert (await store.get_venue(made[0].id)).name == "Zenith Hall"  # type: ignore[union-attr]

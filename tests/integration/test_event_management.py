@@ -122,3 +122,31 @@ async def test_drafts_publish_and_cancel(rt: Runtime, live: Live) -> None:
         assert (await b.get("/api/events", params={"q": "secret"})).json()["items"] == []
         assert (await b.post(f"/api/events/{event_id}/holds", json=hold_body)).status_code == 409
     await assert_invariant(rt, event_id)
+
+
+async def test_venues_are_shared_and_edits_reach_their_events(rt: Runtime, live: Live) -> None:
+    admin, _ = await make_buyer(rt, role="admin")
+    async with live.client(admin) as a:
+        venue = (await a.post("/api/admin/venues", json={"name": "Coliseu",
+                                                         "city": "Lisboa"})).json()
+        body = {"starts_at": "2027-09-09T21:00:00Z", "venue_id": venue["id"],
+                "ticket_types": [{"name": "GA", "price": 100, "capacity": 5}]}
+        first = (await a.post("/api/admin/events", json={**body, "name": "One"})).json()
+        second = (await a.post("/api/admin/events", json={**body, "name": "Two"})).json()
+        assert first["venue"]["id"] == second["venue"]["id"] == venue["id"]
+        both = await a.post("/api/admin/events", json={
+            **body, "name": "Bad", "venue": {"name": "X", "city": "Y"}})
+        assert (both.status_code, both.json()["field"]) == (422, "venue")
+        unknown = await a.post("/api/admin/events",
+                               json={**body, "name": "Lost", "venue_id": "nope"})
+        assert (unknown.status_code, unknown.json()["field"]) == (422, "venue_id")
+        renamed = await a.put(f"/api/admin/venues/{venue['id']}",
+                              json={"name": "Coliseu dos Recreios", "city": "Lisboa"})
+        assert renamed.status_code == 200
+    async with live.client() as c:
+        for event in (first, second):
+            detail = await c.get(f"/api/events/{event['id']}")
+            assert detail.json()["venue"]["name"] == "Coliseu dos Recreios"
+        assert (await c.get(f"/api/venues/{venue['id']}")).json()["name"] == "Coliseu dos Recreios"
+        assert (await c.get("/api/venues/nope")).status_code == 404
+    await assert_invariant(rt, first["id"])

@@ -45,7 +45,8 @@ async def test_percent_and_amount_off_reach_the_hold_and_the_order(rt: Runtime,
                                  json={"payment_token": "tok_visa"})).json()["order_id"]
 
         async def confirmed() -> bool:
-            return (await b.get(f"/api/orders/{order_id}")).json()["status"] == "confirmed"
+            body = (await b.get(f"/api/orders/{order_id}")).json()
+            return bool(body["status"] == "confirmed")
 
         await eventually(confirmed)
         assert (await b.get(f"/api/orders/{order_id}")).json()["total"] == 4000

@@ -19,6 +19,8 @@ from shared.api.schemas import (
     OfferIn,
     OfferOut,
     OffersOut,
+    VenueIn,
+    VenueOut,
 )
 from shared.errors import InvalidInput
 from shared.models import Event, Offer, Venue, iso
@@ -30,11 +32,15 @@ router = APIRouter(prefix="/api/admin", tags=["admin"])
 @router.post("/events", status_code=201, response_model=EventOut)
 async def create_event(body: EventIn, rt: RuntimeDep, admin: AdminDep,
                        response: Response) -> EventOut:
+    if (body.venue is None) == (body.venue_id is None):
+        raise InvalidInput("give either venue (a new one) or venue_id (an existing one)",
+                           field="venue")
+    v = body.venue
+    venue = (Venue(id="", name=v.name, city=v.city, address=v.address, country=v.country)
+             if v else Venue(id=body.venue_id or "", name="", city=""))
     event = await rt.catalog.create_event(EventDraft(
         name=body.name, description=body.description, category=body.category,
-        starts_at=body.starts_at,
-        venue=Venue(id="", name=body.venue.name, city=body.venue.city,
-                    address=body.venue.address, country=body.venue.country),
+        starts_at=body.starts_at, venue=venue,
         currency=body.currency, per_user_limit=body.per_user_limit, image_url=body.image_url,
         status=body.status,
         ticket_types=tuple(TicketTypeDraft(t.name, t.price, t.capacity)
@@ -110,3 +116,21 @@ async def put_offer(event_id: str, code: str, body: OfferIn, rt: RuntimeDep,
 @router.get("/events/{event_id}/offers", response_model=OffersOut)
 async def list_offers(event_id: str, rt: RuntimeDep, _admin: AdminDep) -> OffersOut:
     return await _offers(rt, await rt.catalog.get_event(event_id))
+
+
+def _venue_out(v: Venue) -> VenueOut:
+    return VenueOut(id=v.id, name=v.name, city=v.city, address=v.address, country=v.country)
+
+
+@router.post("/venues", status_code=201, response_model=VenueOut)
+async def create_venue(body: VenueIn, rt: RuntimeDep, admin: AdminDep) -> VenueOut:
+    return _venue_out(await rt.catalog.put_venue(
+        Venue("", body.name, body.city, body.address, body.country), admin))
+
+
+@router.put("/venues/{venue_id}", response_model=VenueOut)
+async def update_venue(venue_id: str, body: VenueIn, rt: RuntimeDep,
+                       admin: AdminDep) -> VenueOut:
+    """Replace a venue's details; every event held there shows them at once."""
+    return _venue_out(await rt.catalog.put_venue(
+        Venue(venue_id, body.name, body.city, body.address, body.country), admin))
