@@ -1,4 +1,5 @@
-"""The floor for a hold request: a bare ASGI app whose every POST is one call of hold.lua.
+"""The floor for a hold request: a bare ASGI app whose every POST is one call of hold.lua,
+made through the same adapter method the API uses (so the two cannot drift apart).
 
 No framework, no auth, no validation: what is left is uvicorn, one Redis round trip and a
 JSON answer. ``flash_sale.py`` runs it beside the real API and prints the ratio.
@@ -16,16 +17,16 @@ from typing import Any
 import uvicorn
 from redis.asyncio import BlockingConnectionPool, Redis
 
-from shared.adapters import lua_scripts
-from shared.adapters.redis_keys import event_keys, rate_key
-from shared.models import now_ms
+from shared.adapters.redis_store import RedisInventory
+from shared.models import LineItem, now_ms
+from shared.settings import Rate
 
 redis = Redis(connection_pool=BlockingConnectionPool.from_url(
     os.environ["REDIS_URL"], max_connections=64, decode_responses=True))
-script = redis.register_script(lua_scripts.source("hold"))
+store = RedisInventory(redis)
 EVENT = os.environ["BARE_EVENT_ID"]
-TICKET_TYPE = os.environ["BARE_TICKET_TYPE"]
-KEYS = [*event_keys(EVENT), rate_key(EVENT)]
+ITEMS = [LineItem(os.environ["BARE_TICKET_TYPE"], 1)]
+RATE = Rate(1_000_000, 1_000)
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -39,11 +40,10 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await send({"type": "http.response.body", "body": b""})
         return
     now = now_ms()
-    raw = await script(keys=KEYS, args=[f"{EVENT}.{uuid.uuid4().hex}", uuid.uuid4().hex, now,
-                                        now + 600_000, 3, 1_000_000, 1_000, TICKET_TYPE, 1])
-    ok = json.loads(raw)["ok"]
-    body = raw.encode()
-    await send({"type": "http.response.start", "status": 201 if ok else 409,
+    result = await store.hold(EVENT, f"{EVENT}.{uuid.uuid4().hex}", uuid.uuid4().hex, ITEMS,
+                              now, now + 600_000, 3, RATE)
+    body = json.dumps({"ok": result.ok, "error": result.error}).encode()
+    await send({"type": "http.response.start", "status": 201 if result.ok else 409,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

@@ -181,6 +181,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await wait_http(f"{base}/api/health", procs[-1])
         out = await sale(base, args)
         out["bare_asgi_hold"] = await bare(args, redis_url, env, procs)
+        if out["bare_asgi_hold"]["statuses"].get("201") != args.tickets:
+            raise SystemExit(f"the bare endpoint did not sell {args.tickets} tickets: "
+                             f"{out['bare_asgi_hold']['statuses']}")
         out["api_to_bare_throughput_ratio"] = round(
             out["hold"]["requests_per_s"] / out["bare_asgi_hold"]["requests_per_s"], 3)
         return out
