@@ -29,7 +29,7 @@ class _NoSessions:
 async def main() -> int:
     settings = Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    ledger = SqlLedger.from_url(settings.effective_sql_url)
+    ledger = SqlLedger.from_settings(settings)
     try:
         applied = await ledger.migrate()
         print(f"migrations applied: {applied or 'none (up to date)'}")

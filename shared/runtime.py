@@ -111,7 +111,7 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
                   clock: Callable[[], int] = now_ms) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     redis = connect_redis(settings)
-    ledger = SqlLedger.from_url(settings.effective_sql_url)
+    ledger = SqlLedger.from_settings(settings)
     catalog_store = CachedCatalog(open_catalog(settings), redis)
     gateway = gateway or SimulatedGateway(settings.gateway_path)
     bus: PaymentBus

@@ -39,8 +39,10 @@ class Settings:
     redis_url: str = ""
     redis_cluster: bool = False
     redis_max_connections: int = 64
-    # Ledger: a SQLAlchemy URL. SQLite by default; mssql+pyodbc in Azure.
+    # Ledger: a SQLAlchemy URL (SQLite by default), or Azure SQL with Entra ID tokens.
     sql_url: str = ""
+    sql_server: str = ""  # e.g. myserver.database.windows.net (managed identity, no password)
+    sql_database: str = "leap"
     # Catalog documents: "sqlite" (embedded) or "cosmos".
     catalog_backend: str = "sqlite"
     cosmos_endpoint: str = ""
@@ -116,6 +118,8 @@ class Settings:
             redis_max_connections=int(
                 s("REDIS_MAX_CONNECTIONS", str(d.redis_max_connections))),
             sql_url=e.get("SQL_URL", ""),
+            sql_server=e.get("SQL_SERVER", ""),
+            sql_database=s("SQL_DATABASE", d.sql_database),
             catalog_backend=s("CATALOG_BACKEND", d.catalog_backend),
             cosmos_endpoint=e.get("COSMOS_ENDPOINT", ""),
             cosmos_database=s("COSMOS_DATABASE", d.cosmos_database),

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from shared.adapters import sql_migrations
+from shared.adapters.azure_sql import create_azure_sql_engine, is_transient
 from shared.adapters.sql_schema import (
     audit_log,
     orders,
@@ -40,6 +42,10 @@ from shared.models import (
     Ticket,
     User,
 )
+from shared.settings import Settings
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def create_engine(url: str, **kwargs: Any) -> sa.Engine:
@@ -88,15 +94,39 @@ class SqlLedger:
     def from_url(cls, url: str) -> SqlLedger:
         return cls(create_engine(url))
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SqlLedger:
+        """Azure SQL with a managed identity when SQL_SERVER is set, else SQL_URL/SQLite."""
+        if settings.sql_server and not settings.sql_url:
+            return cls(create_azure_sql_engine(settings.sql_server, settings.sql_database))
+        return cls.from_url(settings.effective_sql_url)
+
+    async def _run(self, work: Callable[[], T]) -> T:
+        """Run blocking work in a thread, retrying transient faults (failover, throttling,
+        a busy SQLite file). Every unit of work is one transaction and idempotent on retry:
+        a commit that happened before the link dropped shows up as the existing row."""
+        delay = 0.2
+        for attempt in range(4):
+            try:
+                return await asyncio.to_thread(work)
+            except DBAPIError as exc:
+                busy = "database is locked" in str(exc.orig)
+                if attempt == 3 or not (busy or is_transient(exc)):
+                    raise
+                log.warning("ledger: transient fault (%s); retrying in %.1fs", exc.orig, delay)
+                await asyncio.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
     async def migrate(self) -> list[int]:
-        return await asyncio.to_thread(sql_migrations.migrate, self.engine)
+        return await self._run(lambda: sql_migrations.migrate(self.engine))
 
     async def ping(self) -> None:
         def run() -> None:
             with self.engine.connect() as c:
                 c.execute(sa.select(sa.literal(1)))
 
-        await asyncio.to_thread(run)
+        await self._run(run)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -112,7 +142,7 @@ class SqlLedger:
                       "capacity": ln.capacity, "sold": 0} for ln in lines],
                 )
 
-        await asyncio.to_thread(run)
+        await self._run(run)
 
     async def inventory(self, event_id: str) -> list[InventoryLine]:
         def run() -> list[InventoryLine]:
@@ -125,7 +155,7 @@ class SqlLedger:
                 ).all()
             return [InventoryLine(r.event_id, r.ticket_type_id, r.capacity, r.sold) for r in rows]
 
-        return await asyncio.to_thread(run)
+        return await self._run(run)
 
     async def change_capacity(self, event_id: str, ticket_type_id: str, delta: int) -> bool:
         def run() -> bool:
@@ -147,7 +177,7 @@ class SqlLedger:
                                                capacity=delta, sold=0))
                 return True
 
-        return await asyncio.to_thread(run)
+        return await self._run(run)
 
     async def event_ids(self) -> list[str]:
         def run() -> list[str]:
@@ -159,7 +189,7 @@ class SqlLedger:
                 ).all()
             return [r.event_id for r in rows]
 
-        return await asyncio.to_thread(run)
+        return await self._run(run)
 
     # ---- orders ----------------------------------------------------------------------
 
@@ -185,7 +215,7 @@ class SqlLedger:
             with self.engine.begin() as c:
                 return self._order(c, order_id=order_id)
 
-        return await asyncio.to_thread(run)
+        return await self._run(run)
 
     async def orders_of_user(self, user_id: str, limit: int) -> list[Order]:
         def run() -> list[Order]:
@@ -205,7 +235,7 @@ class SqlLedger:
                 by_order.setdefault(t.order_id, []).append(t)
             return [_order_from(r, by_order.get(r.id, [])) for r in rows]
 
-        return await asyncio.to_thread(run)
+        return await self._run(run)
 
     def _order_values(self, r: PaymentRequest, status: OrderStatus, reason: str | None,
                       now: int) -> dict[str, Any]:
@@ -257,7 +287,7 @@ class SqlLedger:
             assert found is not None
             return found
 
-        return await asyncio.to_thread(run)
+        return await self._run(run)
 
     async def record_failed(
         self, request: PaymentRequest, reason: str, now: int, refunded: Charge | None = None,
@@ -276,7 +306,7 @@ class SqlLedger:
             assert found is not None
             return found
 
-        return await asyncio.to_thread(run)
+        return await self._run(run)
 
     # ---- users and sessions ----------------------------------------------------------
 
@@ -292,7 +322,7 @@ class SqlLedger:
                 return False
             return True
 
-        return await asyncio.to_thread(run)
+        return await self._run(run)
 
     def _user(self, cond: sa.ColumnElement[bool]) -> User | None:
         with self.engine.begin() as c:
@@ -303,10 +333,10 @@ class SqlLedger:
                     password_hash=r.password_hash, created_at=int(r.created_at))
 
     async def user_by_email(self, email: str) -> User | None:
-        return await asyncio.to_thread(self._user, users.c.email == email)
+        return await self._run(lambda: self._user(users.c.email == email))
 
     async def user_by_id(self, user_id: str) -> User | None:
-        return await asyncio.to_thread(self._user, users.c.id == user_id)
+        return await self._run(lambda: self._user(users.c.id == user_id))
 
     async def add_session(self, token_hash: str, principal: Principal, now: int) -> None:
         def run() -> None:
@@ -315,7 +345,7 @@ class SqlLedger:
                     token_hash=token_hash, user_id=principal.user_id, created_at=now,
                     expires_at=principal.expires_at, revoked_at=None))
 
-        await asyncio.to_thread(run)
+        await self._run(run)
 
     async def session(self, token_hash: str, now: int) -> Principal | None:
         def run() -> Principal | None:
@@ -333,7 +363,7 @@ class SqlLedger:
             return Principal(user_id=r.id, email=r.email, display_name=r.display_name,
                              role=r.role, expires_at=int(r.expires_at))
 
-        return await asyncio.to_thread(run)
+        return await self._run(run)
 
     async def revoke_session(self, token_hash: str, now: int) -> None:
         def run() -> None:
@@ -343,7 +373,7 @@ class SqlLedger:
                                  sessions.c.revoked_at.is_(None))
                           .values(revoked_at=now))
 
-        await asyncio.to_thread(run)
+        await self._run(run)
 
     async def revoke_user_sessions(self, user_id: str, now: int) -> list[str]:
         def run() -> list[str]:
@@ -354,7 +384,7 @@ class SqlLedger:
                 c.execute(sa.update(sessions).where(live).values(revoked_at=now))
             return hashes
 
-        return await asyncio.to_thread(run)
+        return await self._run(run)
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None:
         def run() -> None:
@@ -362,7 +392,7 @@ class SqlLedger:
                 c.execute(sa.update(users).where(users.c.id == user_id)
                           .values(password_hash=password_hash))
 
-        await asyncio.to_thread(run)
+        await self._run(run)
 
     # ---- audit -----------------------------------------------------------------------
 
@@ -374,7 +404,7 @@ class SqlLedger:
                     id=str(uuid.uuid4()), at=now, actor_id=actor_id, action=action,
                     target=target, detail=json.dumps(detail, default=str)))
 
-        await asyncio.to_thread(run)
+        await self._run(run)
 
     async def audit_entries(self, limit: int) -> list[dict[str, Any]]:
         def run() -> list[dict[str, Any]]:
@@ -384,4 +414,4 @@ class SqlLedger:
             return [{"id": r.id, "at": int(r.at), "actor_id": r.actor_id, "action": r.action,
                      "target": r.target, "detail": json.loads(r.detail)} for r in rows]
 
-        return await asyncio.to_thread(run)
+        return await self._run(run)
