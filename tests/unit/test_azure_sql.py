@@ -81,8 +81,8 @@ def test_engine_uses_driver_18_encryption_and_a_small_recycled_pool() -> None:
     odbc = engine.url.query["odbc_connect"]
     assert "Driver={ODBC Driver 18 for SQL Server}" in odbc and "Encrypt=yes" in odbc
     assert "Server=tcp:leap.database.windows.net,1433" in odbc and "Pwd" not in odbc
-    assert engine.pool.size() == 5
-    assert engine.pool._recycle == 1800  # type: ignore[attr-defined]
+    assert engine.pool.size() == 5  # type: ignore[attr-defined]
+    assert engine.pool._recycle == 1800
     assert connect_string("tcp:x,1433", "db").startswith("Driver=")
 
 
