@@ -18,6 +18,7 @@ from functools import cache
 
 import azure.functions as func
 
+from shared import telemetry
 from shared.api.app import create_app
 from shared.models import PaymentRequest, now_ms
 from shared.runtime import Runtime, build_runtime
@@ -32,6 +33,7 @@ log = logging.getLogger("leap.functions")
 
 @cache
 def runtime() -> Runtime:
+    telemetry.configure()
     return build_runtime(Settings.from_env())
 
 

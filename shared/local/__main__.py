@@ -13,6 +13,7 @@ import signal
 import sys
 from dataclasses import replace
 
+from shared import telemetry
 from shared.local import demo
 from shared.local.redis_server import RedisServer
 from shared.local.stack import LocalStack
@@ -57,6 +58,7 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
+    telemetry.configure()
     redis: RedisServer | None = None
     if not settings.redis_url:
         redis = RedisServer(settings.data_dir / "redis")

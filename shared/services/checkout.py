@@ -12,7 +12,9 @@ import json
 import logging
 from collections.abc import Callable
 
-from shared import ids
+from opentelemetry.trace import SpanKind
+
+from shared import ids, telemetry
 from shared.errors import DependencyUnavailable, HoldExpired, HoldNotActive, NotFound
 from shared.models import Hold, HoldStatus, PaymentRequest, Principal
 from shared.ports import InventoryStore, PaymentBus
@@ -33,6 +35,11 @@ class CheckoutService:
 
     async def checkout(self, user: Principal, hold_id: str, payment_token: str) -> Hold:
         """Returns the hold in checkout (or committed), carrying its order id."""
+        with telemetry.tracer.start_as_current_span(
+                "checkout", kind=SpanKind.PRODUCER, attributes={"leap.hold_id": hold_id}):
+            return await self._checkout(user, hold_id, payment_token)
+
+    async def _checkout(self, user: Principal, hold_id: str, payment_token: str) -> Hold:
         event_id = ids.event_of(hold_id)
         if event_id is None:
             raise NotFound("hold not found")
@@ -56,7 +63,7 @@ class CheckoutService:
         request = PaymentRequest(
             order_id=hold.order_id, hold_id=hold.id, event_id=event_id, user_id=user.user_id,
             items=hold.items, amount=hold.total, currency=hold.currency,
-            payment_token=payment_token, created_at=now,
+            payment_token=payment_token, created_at=now, trace=telemetry.inject(),
         )
         try:
             await self._bus.publish(request)

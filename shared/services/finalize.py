@@ -13,10 +13,13 @@ the order.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 
-from shared import ids
+from opentelemetry.trace import SpanKind
+
+from shared import ids, telemetry
 from shared.errors import LedgerSoldOut, PaymentDeclined
 from shared.models import (
     FailReason,
@@ -40,6 +43,17 @@ class Finalizer:
         self._clock = clock
 
     async def handle(self, request: PaymentRequest) -> Order:
+        started = time.perf_counter()
+        with telemetry.tracer.start_as_current_span(
+                "finalize", context=telemetry.extract(request.trace), kind=SpanKind.CONSUMER,
+                attributes={"leap.order_id": request.order_id}) as span:
+            order = await self._handle(request)
+            span.set_attribute("leap.order_status", order.status.value)
+        telemetry.finalize_ms.record((time.perf_counter() - started) * 1000,
+                                     {"status": order.status.value})
+        return order
+
+    async def _handle(self, request: PaymentRequest) -> Order:
         existing = await self._ledger.get_order(request.order_id)
         if existing is not None:
             await self.settle(existing)  # a crash may have come between ledger and Redis
@@ -56,6 +70,7 @@ class Finalizer:
                 token=request.payment_token, idempotency_key=request.order_id,
             )
         except PaymentDeclined:
+            telemetry.declines.add(1)
             order = await self._ledger.record_failed(request, FailReason.PAYMENT_DECLINED,
                                                      self._clock())
             await self.settle(order)
@@ -76,6 +91,7 @@ class Finalizer:
 
     async def handle_dead_letter(self, request: PaymentRequest) -> Order:
         """The message outlived its deliveries: fail the order, refund any charge, release."""
+        telemetry.dead_letters.add(1)
         existing = await self._ledger.get_order(request.order_id)
         if existing is not None:
             await self.settle(existing)

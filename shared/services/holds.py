@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 
-from shared import ids
+from shared import ids, telemetry
 from shared.errors import (
     Conflict,
     InvalidInput,
@@ -63,6 +63,7 @@ class HoldService:
                 raise NotFound(f"event {event_id} not found")
             result = await self._take(event_id, hold_id, user, items, promo_code)
         if result.ok:
+            telemetry.holds.add(1)
             return self._hold(event_id, result)
         error, tt = result.error, str(result.get("ticket_type_id", ""))
         if error == "rate_limited":
@@ -70,6 +71,7 @@ class HoldService:
             raise TooManyRequests("too many hold requests for this event; "
                                   f"retry in {-(-wait // 1000)} s", retry_after_ms=wait)
         if error == "sold_out":
+            telemetry.sold_outs.add(1)
             raise SoldOut(f"not enough tickets of type {tt} left "
                           f"({result.get('available')} available)",
                           field=_field_of(items, tt, "quantity"))
