@@ -10,13 +10,15 @@ NPM_STAMP := $(WEB)/node_modules/.installed
 WEB_SRC   := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) $(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json
 DIST      := $(WEB)/dist/index.html
 COSMOS_STAMP := tools/cosmosdb-server/node_modules/.installed
+TOOLS  := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
 
-.PHONY: run test setup system-deps system-deps-test node-check web-test lint typecheck pytest bench bench-smoke clean
+.PHONY: run test setup system-deps system-deps-test node-check web-test iac-check lint typecheck pytest bench bench-smoke clean
 
 run: system-deps $(STAMP) $(DIST)
 	$(PY) -m shared.local
 
-test: system-deps-test $(STAMP) lint typecheck web-test $(DIST) $(COSMOS_STAMP) pytest
+test: system-deps-test $(STAMP) lint typecheck iac-check web-test $(DIST) $(COSMOS_STAMP) pytest
 
 setup: system-deps-test $(STAMP) $(NPM_STAMP)
 
@@ -56,6 +58,17 @@ $(DIST): $(NPM_STAMP) $(WEB_SRC)
 web-test: $(NPM_STAMP)
 	cd $(WEB) && npx tsc --noEmit && npx vitest run
 
+$(TOOLS_STAMP): requirements-tools.txt
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools.txt
+	touch $(TOOLS_STAMP)
+
+# The workflows pass actionlint; infra/ passes checkov (every suppression justified inline).
+iac-check: $(TOOLS_STAMP)
+	$(TOOLS)/bin/actionlint .github/workflows/*.yml
+	$(TOOLS)/bin/checkov --directory infra --framework bicep --compact --quiet
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
@@ -74,4 +87,4 @@ bench-smoke: system-deps $(STAMP)
 	$(PY) bench/catalog_reads.py --smoke
 
 clean:
-	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts $(WEB)/node_modules $(WEB)/dist tools/cosmosdb-server/node_modules
+	rm -rf $(VENV) $(TOOLS) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts $(WEB)/node_modules $(WEB)/dist tools/cosmosdb-server/node_modules

@@ -5,7 +5,8 @@
 set -euo pipefail
 
 want=(redis-server unixodbc libsqliteodbc)
-if [ "${1:-run}" = "test" ]; then
+# Browser tests drive Debian's chromium, or the browser CHROMIUM_PATH names (CI runners).
+if [ "${1:-run}" = "test" ] && [ ! -x "${CHROMIUM_PATH:-/nonexistent}" ]; then
   want+=(chromium)
 fi
 

@@ -1,10 +1,13 @@
-"""``python -m shared.migrate``: apply ledger migrations (and create the admin account when
-ADMIN_EMAIL and ADMIN_PASSWORD are set). Deployments run it once per release."""
+"""``python -m shared.migrate [--grant IDENTITY]``: apply ledger migrations, create the admin
+account when ADMIN_EMAIL and ADMIN_PASSWORD are set, and on Azure SQL give the app's managed
+identity its database user (read and write, nothing more). Deployments run it each release."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
+import re
 import sys
 
 from shared.adapters.argon2_hasher import Argon2Hasher
@@ -26,7 +29,23 @@ class _NoSessions:
     async def delete(self, *_: object) -> None: ...
 
 
-async def main() -> int:
+def grant_statements(identity: str) -> list[str]:
+    """T-SQL giving a Microsoft Entra identity a contained user with read/write roles."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}", identity):
+        raise ValueError(f"not an identity name: {identity!r}")
+    return [
+        f"IF NOT EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'{identity}') "
+        f"CREATE USER [{identity}] FROM EXTERNAL PROVIDER",
+        f"ALTER ROLE db_datareader ADD MEMBER [{identity}]",
+        f"ALTER ROLE db_datawriter ADD MEMBER [{identity}]",
+    ]
+
+
+async def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shared.migrate")
+    parser.add_argument("--grant", metavar="IDENTITY",
+                        help="Azure SQL: the app's managed identity to give a database user")
+    args = parser.parse_args(argv)
     settings = Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     ledger = SqlLedger.from_settings(settings)
@@ -41,6 +60,17 @@ async def main() -> int:
             accounts = AccountService(ledger, none, none, hasher, settings, now_ms)
             await accounts.ensure_admin(settings.admin_email, settings.admin_password)
             print(f"admin account: {settings.admin_email}")
+        if args.grant:
+            if ledger.engine.dialect.name != "mssql":
+                print("--grant applies to Azure SQL only; nothing to do")
+            else:
+                def grant() -> None:
+                    with ledger.engine.begin() as c:
+                        for statement in grant_statements(args.grant):
+                            c.exec_driver_sql(statement)
+
+                await asyncio.to_thread(grant)
+                print(f"database user for {args.grant}: read and write")
     finally:
         ledger.close()
     return 0

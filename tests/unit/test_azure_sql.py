@@ -111,3 +111,29 @@ async def test_ledger_retries_a_transient_fault_then_succeeds(tmp_path: Path) ->
     with pytest.raises(OperationalError):
         await ledger._run(broken)
     ledger.close()
+
+
+def test_grant_gives_the_identity_read_and_write_only() -> None:
+    from shared.migrate import grant_statements
+
+    statements = grant_statements("id-leap-abc123")
+    assert "CREATE USER [id-leap-abc123] FROM EXTERNAL PROVIDER" in statements[0]
+    assert [s.split()[2] for s in statements[1:]] == ["db_datareader", "db_datawriter"]
+    with pytest.raises(ValueError):
+        grant_statements("x]; DROP TABLE orders; --")
+
+
+async def test_migrate_cli_on_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from shared.migrate import main
+
+    monkeypatch.setenv("LEAP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ADMIN_EMAIL", "ops@example.com")
+    monkeypatch.setenv("ADMIN_PASSWORD", "a long admin secret")
+    monkeypatch.setenv("ARGON2_MEMORY_KIB", "1024")
+    assert await main(["--grant", "id-leap-abc123"]) == 0
+    out = capsys.readouterr().out
+    assert "migrations applied: [1, 2]" in out and "admin account: ops@example.com" in out
+    assert "Azure SQL only" in out
+    assert await main([]) == 0
+    assert "none (up to date)" in capsys.readouterr().out
