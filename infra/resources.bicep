@@ -8,6 +8,9 @@ param principalId string
 param principalName string
 param principalType string
 
+@description('When the Redis URL secret expires (utcNow() is legal only as a parameter default)')
+param secretExpiry string = dateTimeAdd(utcNow(), 'P1Y')
+
 var abbrs = {
   identity: 'id-leap-${token}'
   logs: 'log-leap-${token}'
@@ -171,7 +174,7 @@ resource redisUrl 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   name: 'redis-url'
   properties: {
     contentType: 'text/plain'
-    attributes: { exp: dateTimeToEpoch(dateTimeAdd(utcNow(), 'P1Y')) }
+    attributes: { exp: dateTimeToEpoch(secretExpiry) }
     value: 'rediss://:${redisDb.listKeys().primaryKey}@${redis.properties.hostName}:10000/0'
   }
 }
@@ -275,7 +278,8 @@ resource sql 'Microsoft.Sql/servers@2023-08-01-preview' = {
       login: principalName
       sid: principalId
       tenantId: subscription().tenantId
-      principalType: principalType
+      // azd says ServicePrincipal where Azure SQL says Application.
+      principalType: principalType == 'ServicePrincipal' ? 'Application' : principalType
     }
   }
 }
