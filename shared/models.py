@@ -74,9 +74,9 @@ class Hold:
         return sum(i.quantity for i in self.items)
 
     @classmethod
-    def from_record(cls, event_id: str, raw: str | bytes) -> Hold:
-        """Parse the JSON record that the Lua scripts keep in ``holds:{E}``."""
-        r = json.loads(raw)
+    def from_record(cls, event_id: str, raw: str | bytes | dict[str, Any]) -> Hold:
+        """The record the Lua scripts keep in ``holds:{E}`` (JSON, or already decoded)."""
+        r = raw if isinstance(raw, dict) else json.loads(raw)
         return cls(
             id=r["id"],
             event_id=event_id,

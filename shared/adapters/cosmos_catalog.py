@@ -93,6 +93,10 @@ def from_item(item: dict[str, Any]) -> Event:
                                str(item.get("_etag", "")))
 
 
+def _venue(item: dict[str, Any]) -> Venue:
+    return Venue(**{k: item[k] for k in ("id", "name", "city", "address", "country")})
+
+
 def wrap_token(token: str | None) -> str | None:
     return base64.urlsafe_b64encode(token.encode()).decode() if token else None
 
@@ -188,7 +192,7 @@ class CosmosCatalog:
             item = await container.read_item(venue_id, partition_key=venue_id)
         except CosmosResourceNotFoundError:
             return None
-        return Venue(**{k: item[k] for k in ("id", "name", "city", "address", "country")})
+        return _venue(item)
 
     async def list_venues(self, cursor: str | None,
                           limit: int) -> tuple[list[Venue], str | None]:
@@ -200,6 +204,5 @@ class CosmosCatalog:
             page = await pages.__anext__()
         except StopAsyncIteration:
             return [], None
-        venues = [Venue(**{k: i[k] for k in ("id", "name", "city", "address", "country")})
-                  async for i in page]
+        venues = [_venue(i) async for i in page]
         return venues, wrap_token(pages.continuation_token)

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from redis.asyncio import Redis, RedisCluster
 from redis.exceptions import RedisError
 
+from shared.adapters.redis_pubsub import subscribe_forever, text
 from shared.models import Event, Venue
 from shared.ports import CatalogStore, EventFilter
 
@@ -40,10 +41,6 @@ GENERATION = "cat:gen"
 STORE_READS = "cat:stats:store_reads"  # misses that reached the store (an ops metric)
 MISSING = "null"
 T = TypeVar("T")
-
-
-def _text(raw: str | bytes) -> str:
-    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 @dataclass(frozen=True)
@@ -164,7 +161,7 @@ class CachedCatalog:
         try:
             raw = await self._redis.get(key)
             if raw is not None:
-                return decode(_text(raw))
+                return decode(text(raw))
             lock = f"cat:lock:{key}"
             if not await self._redis.set(lock, "1", nx=True, px=self._ttls.lock_ms):
                 # Another instance is filling this key: wait for it rather than pile on.
@@ -173,7 +170,7 @@ class CachedCatalog:
                     await asyncio.sleep(0.02)
                     raw = await self._redis.get(key)
                     if raw is not None:
-                        return decode(_text(raw))
+                        return decode(text(raw))
                 return await load()
             try:
                 value = await load()
@@ -230,21 +227,6 @@ class CachedCatalog:
 
     async def listen(self, ready: asyncio.Event | None = None) -> None:
         """Apply other instances' invalidations to this one's in-process cache."""
-        while True:
-            try:
-                pubsub = self._redis.pubsub()
-                await pubsub.subscribe(CHANNEL)
-                if ready is not None:
-                    ready.set()
-                try:
-                    async for message in pubsub.listen():
-                        if message.get("type") == "message":
-                            body = json.loads(message["data"])
-                            self.drop_local(body["keys"], int(body["generation"]))
-                finally:
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("catalog invalidation feed lost; resubscribing", exc_info=True)
-                await asyncio.sleep(1)
+        await subscribe_forever(
+            self._redis, CHANNEL,
+            lambda body: self.drop_local(body["keys"], int(body["generation"])), ready)

@@ -12,6 +12,7 @@ from dataclasses import asdict
 
 from redis.asyncio import Redis, RedisCluster
 
+from shared.adapters.redis_pubsub import text
 from shared.ports import StoredResponse
 
 
@@ -37,4 +38,4 @@ class RedisIdempotency:
 
     async def get(self, key: str) -> StoredResponse | None:
         raw = await self._redis.get(key)
-        return _parse(raw.decode() if isinstance(raw, bytes) else raw)
+        return _parse(text(raw) if raw is not None else None)

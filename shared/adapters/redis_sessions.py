@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
 from redis.asyncio import Redis, RedisCluster
 
 from shared.adapters.redis_keys import session_key
+from shared.adapters.redis_pubsub import subscribe_forever
 from shared.models import Principal
 
 
@@ -33,7 +33,6 @@ class RedisSessionCache:
 
 
 CHANNEL = "sess:revoked"
-log = logging.getLogger(__name__)
 
 
 class RedisRevocationFeed:
@@ -46,21 +45,5 @@ class RedisRevocationFeed:
 
     async def listen(self, drop: Callable[[Sequence[str]], None],
                      ready: asyncio.Event | None = None) -> None:
-        """Call ``drop`` with every revoked batch until cancelled; resubscribes after errors."""
-        while True:
-            try:
-                pubsub = self._redis.pubsub()
-                await pubsub.subscribe(CHANNEL)
-                if ready is not None:
-                    ready.set()
-                try:
-                    async for message in pubsub.listen():
-                        if message.get("type") == "message":
-                            drop(json.loads(message["data"]))
-                finally:
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("session revocation feed lost; resubscribing", exc_info=True)
-                await asyncio.sleep(1)
+        """Call ``drop`` with every revoked batch until cancelled."""
+        await subscribe_forever(self._redis, CHANNEL, drop, ready)

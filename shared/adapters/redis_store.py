@@ -11,6 +11,7 @@ from redis.commands.core import AsyncScript
 
 from shared.adapters import lua_scripts
 from shared.adapters.redis_keys import HOLDS, HPAY, INV, META, event_keys, rate_key
+from shared.adapters.redis_pubsub import text
 from shared.models import Hold, HoldStatus, InventoryLine, LineItem
 from shared.ports import EventRules, ScriptResult
 from shared.settings import Rate
@@ -119,27 +120,23 @@ class RedisInventory:
         hold_id = await self._redis.hget(key, f"o:{order_id}")
         if not hold_id:
             return None
-        return await self.get_hold(event_id, _text(hold_id))
+        return await self.get_hold(event_id, text(hold_id))
 
     async def availability(self, event_id: str) -> dict[str, int] | None:
         raw = await self._redis.hgetall(event_keys(event_id)[INV])
         if not raw:
             return None
-        return {_text(k): int(v) for k, v in raw.items()}
+        return {text(k): int(v) for k, v in raw.items()}
 
     async def active_holds(self, event_id: str) -> list[Hold]:
         """Every held or checkout hold (tests and invariant checks; O(holds))."""
         raw = await self._redis.hgetall(event_keys(event_id)[HOLDS])
         holds = [
-            Hold.from_record(event_id, v) for k, v in raw.items() if not _text(k).startswith("o:")
+            Hold.from_record(event_id, v) for k, v in raw.items() if not text(k).startswith("o:")
         ]
         return [h for h in holds if h.status in (HoldStatus.HELD, HoldStatus.CHECKOUT)]
 
     async def stuck_checkouts(self, event_id: str, before: int, limit: int) -> list[str]:
         key = event_keys(event_id)[HPAY]
         ids: Any = await self._redis.zrangebyscore(key, "-inf", before, start=0, num=limit)
-        return [_text(i) for i in ids]
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+        return [text(i) for i in ids]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.models import Event, Hold, Order, iso
+from shared.models import Event, Hold, Order, Venue, iso
 
 
 class Strict(BaseModel):
@@ -225,6 +225,10 @@ class VenueOut(BaseModel):
     address: str
     country: str
 
+    @classmethod
+    def of(cls, v: Venue) -> VenueOut:
+        return cls(id=v.id, name=v.name, city=v.city, address=v.address, country=v.country)
+
 
 class TicketTypeOut(BaseModel):
     id: str
@@ -249,12 +253,9 @@ class EventOut(BaseModel):
 
     @classmethod
     def of(cls, e: Event) -> EventOut:
-        v = e.venue
         return cls(
             id=e.id, name=e.name, description=e.description, category=e.category,
-            starts_at=e.starts_at,
-            venue=VenueOut(id=v.id, name=v.name, city=v.city, address=v.address,
-                           country=v.country),
+            starts_at=e.starts_at, venue=VenueOut.of(e.venue),
             ticket_types=[TicketTypeOut(id=t.id, name=t.name, price=t.price,
                                         currency=t.currency, capacity=t.capacity)
                           for t in e.ticket_types],

@@ -8,7 +8,7 @@ by the first hold or the reconciler, which load missing inventory.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 
@@ -155,16 +155,21 @@ class CatalogService:
                                            {"name": event.name}, now)
         return event
 
-    async def update_event(self, event_id: str, edit: EventEdit, actor: Principal) -> Event:
-        """Read, apply, write back under the read's etag; a concurrent edit of the same event
-        makes the write fail, and the edit is applied again to the newer document."""
+    async def _edit(self, event_id: str,
+                    change: Callable[[Event], Awaitable[Event]]) -> Event:
+        """Read, change, write back under the read's etag (inside ``change``); a concurrent
+        edit of the same event makes the write fail, and the change runs again on the newer
+        document."""
         for attempt in range(3):
             try:
-                return await self._apply(await self.get_event(event_id), edit, actor)
+                return await change(await self.get_event(event_id))
             except EditConflict:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    async def update_event(self, event_id: str, edit: EventEdit, actor: Principal) -> Event:
+        return await self._edit(event_id, lambda event: self._apply(event, edit, actor))
 
     async def _apply(self, event: Event, edit: EventEdit, actor: Principal) -> Event:
         event_id = event.id
@@ -228,23 +233,19 @@ class CatalogService:
         if offer.valid_to and offer.valid_from and offer.valid_to <= offer.valid_from:
             raise InvalidInput("valid_to must be after valid_from", field="valid_to")
         offer = replace(offer, code=offer.code.upper())
-        for attempt in range(3):
-            event = await self.get_event(event_id)
+
+        async def put(event: Event) -> Event:
             offers = (*(o for o in event.offers if o.code != offer.code), offer)
-            try:
-                saved = await self._store.put_event(
-                    replace(event, offers=offers, updated_at=self._clock()), if_match=event.etag)
-            except EditConflict:
-                if attempt == 2:
-                    raise
-                continue
-            await self._inventory.update_rules(saved)
-            await self._audit.record_audit(actor.user_id, "offer.put", event_id,
-                                           {"code": offer.code, "kind": offer.kind,
-                                            "value": offer.value, "active": offer.active},
-                                           self._clock())
-            return saved
-        raise AssertionError("unreachable")
+            return await self._store.put_event(
+                replace(event, offers=offers, updated_at=self._clock()), if_match=event.etag)
+
+        saved = await self._edit(event_id, put)
+        await self._inventory.update_rules(saved)
+        await self._audit.record_audit(actor.user_id, "offer.put", event_id,
+                                       {"code": offer.code, "kind": offer.kind,
+                                        "value": offer.value, "active": offer.active},
+                                       self._clock())
+        return saved
 
     async def get_event(self, event_id: str) -> Event:
         event = await self._store.get_event(event_id) if ids.is_event_id(event_id) else None

@@ -8,7 +8,6 @@ handler absorb; so a failed publish is answered 503 and is safe to retry.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 
@@ -56,7 +55,7 @@ class CheckoutService:
             if result.error == "released":
                 raise HoldNotActive(f"the hold was released ({result.get('reason')})")
             raise NotFound("hold not found")
-        hold = Hold.from_record(event_id, json.dumps(result.get("hold")))
+        hold = Hold.from_record(event_id, result.get("hold"))
         assert hold.order_id is not None
         if hold.status == HoldStatus.COMMITTED:
             return hold

@@ -6,7 +6,6 @@ is not in Redis yet (first hold after a restart), which loads it and tries once 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 
 from shared import ids, telemetry
@@ -64,7 +63,7 @@ class HoldService:
             result = await self._take(event_id, hold_id, user, items, promo_code)
         if result.ok:
             telemetry.holds.add(1)
-            return self._hold(event_id, result)
+            return Hold.from_record(event_id, result.get("hold"))
         error, tt = result.error, str(result.get("ticket_type_id", ""))
         if error == "rate_limited":
             wait = int(result.get("retry_after_ms"))
@@ -105,10 +104,6 @@ class HoldService:
             sweep=self._settings.expired_sweep_per_hold,
             rate=self._settings.rate_holds_per_user_event, promo_code=promo_code,
         )
-
-    @staticmethod
-    def _hold(event_id: str, result: ScriptResult) -> Hold:
-        return Hold.from_record(event_id, json.dumps(result.get("hold")))
 
     async def get(self, user: Principal, hold_id: str) -> Hold:
         event_id = ids.event_of(hold_id)

@@ -118,13 +118,9 @@ async def list_offers(event_id: str, rt: RuntimeDep, _admin: AdminDep) -> Offers
     return await _offers(rt, await rt.catalog.get_event(event_id))
 
 
-def _venue_out(v: Venue) -> VenueOut:
-    return VenueOut(id=v.id, name=v.name, city=v.city, address=v.address, country=v.country)
-
-
 @router.post("/venues", status_code=201, response_model=VenueOut)
 async def create_venue(body: VenueIn, rt: RuntimeDep, admin: AdminDep) -> VenueOut:
-    return _venue_out(await rt.catalog.put_venue(
+    return VenueOut.of(await rt.catalog.put_venue(
         Venue("", body.name, body.city, body.address, body.country), admin))
 
 
@@ -132,5 +128,5 @@ async def create_venue(body: VenueIn, rt: RuntimeDep, admin: AdminDep) -> VenueO
 async def update_venue(venue_id: str, body: VenueIn, rt: RuntimeDep,
                        admin: AdminDep) -> VenueOut:
     """Replace a venue's details; every event held there shows them at once."""
-    return _venue_out(await rt.catalog.put_venue(
+    return VenueOut.of(await rt.catalog.put_venue(
         Venue(venue_id, body.name, body.city, body.address, body.country), admin))

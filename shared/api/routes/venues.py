@@ -16,13 +16,10 @@ router = APIRouter(prefix="/api/venues", tags=["venues"])
 async def list_venues(rt: RuntimeDep, limit: Annotated[int, Query(ge=1, le=100)] = 50,
                       cursor: Annotated[str | None, Query(max_length=2000)] = None) -> VenuesOut:
     venues, next_cursor = await rt.catalog_store.list_venues(cursor, limit)
-    return VenuesOut(items=[VenueOut(id=v.id, name=v.name, city=v.city, address=v.address,
-                                     country=v.country) for v in venues],
-                     next_cursor=next_cursor)
+    return VenuesOut(items=[VenueOut.of(v) for v in venues], next_cursor=next_cursor)
 
 
 @router.get("/{venue_id}", response_model=VenueOut)
 async def get_venue(venue_id: str, rt: RuntimeDep, response: Response) -> VenueOut:
-    v = await rt.catalog.get_venue(venue_id)
     response.headers["Cache-Control"] = "public, max-age=300"
-    return VenueOut(id=v.id, name=v.name, city=v.city, address=v.address, country=v.country)
+    return VenueOut.of(await rt.catalog.get_venue(venue_id))
