@@ -76,12 +76,15 @@ def start_host(tmp: Path, **env: str) -> Host:
         time.sleep(0.1)
 
 
-def stop_host(host: Host) -> None:
+def stop_host(host: Host) -> str:
+    """Ctrl-C, as a user would; returns everything the host printed."""
     host.process.send_signal(signal.SIGINT)
     try:
-        host.process.communicate(timeout=30)
+        out, _ = host.process.communicate(timeout=30)
     except subprocess.TimeoutExpired:
         host.process.kill()
+        out, _ = host.process.communicate()
+    return out or ""
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,7 @@ and finds its data again on the next start (AOF on)."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,32 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.local.redis_server import free_port
+from tests.e2e.conftest import start_host, stop_host
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
-    env = {**os.environ, "LEAP_DATA_DIR": str(data_dir), "PORT": str(port),
-           "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024", "ARGON2_PARALLELISM": "1",
-           "RECONCILE_INTERVAL_SECONDS": "0.5"}
-    env.pop("REDIS_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "shared.local"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def _wait_ready(base: str, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"host exited: {proc.stdout.read() if proc.stdout else ''}")
-        try:
-            if httpx.get(f"{base}/api/health/ready", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("host did not become ready")
 
 
 def _redis_children(pid: int) -> list[int]:
@@ -50,20 +25,12 @@ def _redis_children(pid: int) -> list[int]:
             if int(pp) == pid and comm.startswith("redis-server")]
 
 
-def _stop(proc: subprocess.Popen[str]) -> str:
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=30)
-    return out
-
-
 @pytest.mark.e2e
 def test_local_host_sells_a_ticket_and_stops_cleanly(tmp_path: Path) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = _start(tmp_path, port)
+    host = start_host(tmp_path)
+    base = host.base_url
     try:
-        _wait_ready(base, proc)
-        children = _redis_children(proc.pid)
+        children = _redis_children(host.process.pid)
         assert len(children) == 1
         with httpx.Client(base_url=base, timeout=10) as c:
             events = c.get("/api/events").json()["items"]
@@ -92,25 +59,22 @@ def test_local_host_sells_a_ticket_and_stops_cleanly(tmp_path: Path) -> None:
                 time.sleep(0.1)
             assert order["status"] == "confirmed" and len(order["tickets"]) == 2
     finally:
-        out = _stop(proc)
-    assert proc.returncode == 0, out
+        out = stop_host(host)
+    assert host.process.returncode == 0, out
     assert "admin@example.com / admin-password" in out
     assert "seeded 4 demo events" in out
     for child in children:
         with pytest.raises(ProcessLookupError):
             os.kill(child, 0)
 
-    _restart_keeps_data(tmp_path, port, order_id, event, tt)
+    _restart_keeps_data(tmp_path, order_id, event, tt)
 
 
-def _restart_keeps_data(tmp_path: Path, port: int, order_id: str, event: dict[str, Any],
-                        tt: str) -> None:
+def _restart_keeps_data(tmp_path: Path, order_id: str, event: dict[str, Any], tt: str) -> None:
     """Second start: same data directory, no re-seeding, the order is still there."""
-    base = f"http://127.0.0.1:{port}"
-    proc = _start(tmp_path, port)
+    host = start_host(tmp_path)
     try:
-        _wait_ready(base, proc)
-        with httpx.Client(base_url=base, timeout=10) as c:
+        with httpx.Client(base_url=host.base_url, timeout=10) as c:
             login = c.post("/api/auth/login", json={"email": "admin@example.com",
                                                    "password": "admin-password"})
             c.headers["authorization"] = f"Bearer {login.json()['token']}"
@@ -120,6 +84,6 @@ def _restart_keeps_data(tmp_path: Path, port: int, order_id: str, event: dict[st
             left = {t["id"]: t["available"] for t in avail["ticket_types"]}
             assert left[tt] == event["ticket_types"][0]["capacity"] - 2
     finally:
-        out = _stop(proc)
-    assert proc.returncode == 0, out
+        out = stop_host(host)
+    assert host.process.returncode == 0, out
     assert "seeded" not in out
