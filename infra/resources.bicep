@@ -8,9 +8,6 @@ param principalId string
 param principalName string
 param principalType string
 
-@description('When the Redis URL secret expires (utcNow() is legal only as a parameter default)')
-param secretExpiry string = dateTimeAdd(utcNow(), 'P1Y')
-
 var abbrs = {
   identity: 'id-leap-${token}'
   logs: 'log-leap-${token}'
@@ -144,12 +141,20 @@ resource redisDb 'Microsoft.Cache/redisEnterprise/databases@2024-09-01-preview' 
     clusteringPolicy: 'OSSCluster'
     evictionPolicy: 'NoEviction' // inventory must never be evicted
     persistence: { aofEnabled: true, aofFrequency: '1s' }
-    // The app's redis-py client authenticates with the access key, kept in Key Vault.
-    accessKeysAuthentication: 'Enabled'
+    accessKeysAuthentication: 'Disabled' // Entra ID only (REDIS_ENTRA_ID)
   }
 }
 
-// ---- Key Vault: the one secret (the Redis key), read by the app through its identity ------
+resource redisAccess 'Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments@2024-09-01-preview' = {
+  parent: redisDb
+  name: 'app'
+  properties: {
+    accessPolicyName: 'default'
+    user: { objectId: identity.properties.principalId }
+  }
+}
+
+// ---- Key Vault: for the secrets the app may need (none today: every service uses Entra ID) --
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   // checkov:skip=CKV_AZURE_109:Entra-only auth and TLS 1.2 over public endpoints; private endpoints with VNet integration are the planned network hardening (docs/architecture.md)
@@ -166,16 +171,6 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     softDeleteRetentionInDays: 30
     publicNetworkAccess: 'Enabled'
     networkAcls: { defaultAction: 'Allow', bypass: 'AzureServices' }
-  }
-}
-
-resource redisUrl 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
-  parent: vault
-  name: 'redis-url'
-  properties: {
-    contentType: 'text/plain'
-    attributes: { exp: dateTimeToEpoch(secretExpiry) }
-    value: 'rediss://:${redisDb.listKeys().primaryKey}@${redis.properties.hostName}:10000/0'
   }
 }
 
@@ -433,7 +428,8 @@ resource func 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'BUS_BACKEND', value: 'servicebus' }
         { name: 'PAYMENTS_QUEUE', value: payments.name }
         { name: 'MAX_DELIVERY_COUNT', value: '10' }
-        { name: 'REDIS_URL', value: '@Microsoft.KeyVault(SecretUri=${redisUrl.properties.secretUri})' }
+        { name: 'REDIS_URL', value: 'rediss://${redis.properties.hostName}:10000/0' }
+        { name: 'REDIS_ENTRA_ID', value: 'true' }
         { name: 'REDIS_CLUSTER', value: 'true' }
         { name: 'CATALOG_BACKEND', value: 'cosmos' }
         { name: 'COSMOS_ENDPOINT', value: cosmos.properties.documentEndpoint }
@@ -448,7 +444,7 @@ resource func 'Microsoft.Web/sites@2024-04-01' = {
       ]
     }
   }
-  dependsOn: [storageRoles, busRoles, vaultReader, deployments]
+  dependsOn: [storageRoles, busRoles, vaultReader, deployments, redisAccess]
 }
 
 // ---- the web app (Static Web Apps, /api linked to the function app) -------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 
@@ -36,13 +37,23 @@ from shared.services.orders import OrderService
 from shared.services.reconcile import Reconciler
 from shared.settings import Settings
 
+REDIS_SCOPE = "https://redis.azure.com/.default"
+
 
 def connect_redis(settings: Settings) -> Redis | RedisCluster:
     if not settings.redis_url:
         raise ValueError("REDIS_URL is not set (the local host sets it for its redis-server)")
     """A client with a bounded pool: under a burst, requests wait briefly for a connection
-    (``timeout``) instead of failing, and Redis never sees more than ``max_connections``."""
-    options = {"decode_responses": True, "socket_timeout": 5, "socket_connect_timeout": 3}
+    (``timeout``) instead of failing, and Redis never sees more than ``max_connections``.
+    With REDIS_ENTRA_ID, connections authenticate with Entra ID tokens of the app's identity,
+    renewed before they expire (no access key anywhere)."""
+    options: dict[str, Any] = {"decode_responses": True, "socket_timeout": 5,
+                               "socket_connect_timeout": 3}
+    if settings.redis_entra_id:
+        from redis_entraid.cred_provider import create_from_default_azure_credential
+
+        options["credential_provider"] = create_from_default_azure_credential(
+            (REDIS_SCOPE,))
     if settings.redis_cluster:
         return RedisCluster.from_url(settings.redis_url,
                                      max_connections=settings.redis_max_connections, **options)

@@ -39,6 +39,7 @@ class Settings:
     redis_url: str = ""
     redis_cluster: bool = False
     redis_max_connections: int = 64
+    redis_entra_id: bool = False  # authenticate with Entra ID tokens (Azure Managed Redis)
     # Ledger: a SQLAlchemy URL (SQLite by default), or Azure SQL with Entra ID tokens.
     sql_url: str = ""
     sql_server: str = ""  # e.g. myserver.database.windows.net (managed identity, no password)
@@ -115,6 +116,7 @@ class Settings:
             data_dir=Path(s("LEAP_DATA_DIR", str(d.data_dir))),
             redis_url=e.get("REDIS_URL", ""),
             redis_cluster=_bool(e.get("REDIS_CLUSTER", "false")),
+            redis_entra_id=_bool(e.get("REDIS_ENTRA_ID", "false")),
             redis_max_connections=int(
                 s("REDIS_MAX_CONNECTIONS", str(d.redis_max_connections))),
             sql_url=e.get("SQL_URL", ""),
