@@ -1,8 +1,10 @@
 --[[
   hold: take tickets of one or more ticket types for a user, all or nothing.
 
-  First applies the buyer's request rate limit for this event (KEYS[8], GCRA), so a bot
-  hammering one on-sale is slowed inside the same round trip. Then releases up to ARGV[5]
+  First answers not_loaded if the inventory is missing (changing nothing, so the retry after
+  loading costs no extra rate). Then applies the buyer's request rate limit for this event
+  (KEYS[8], GCRA), so a bot hammering one on-sale is slowed inside the same round trip. Then
+  releases up to ARGV[5]
   expired holds of the event, so availability heals even when the reconciler runs late.
   Then checks, in order: inventory loaded, event on sale, every ticket type known and every
   quantity a positive integer, the per-user limit, and availability of every line. Only
@@ -36,6 +38,8 @@
 -- @include "end_hold.lua"
 -- @include "gcra.lua"
 
+if redis.call('EXISTS', KEYS[1]) == 0 then return fail('not_loaded') end
+
 local now = tonumber(ARGV[3])
 local window = tonumber(ARGV[7])
 local allowed, tat, wait = gcra(tonumber(redis.call('HGET', KEYS[8], ARGV[2]) or '0'), now,
@@ -43,8 +47,6 @@ local allowed, tat, wait = gcra(tonumber(redis.call('HGET', KEYS[8], ARGV[2]) or
 if not allowed then return fail('rate_limited', {retry_after_ms = wait}) end
 redis.call('HSET', KEYS[8], ARGV[2], tostring(tat))
 redis.call('PEXPIRE', KEYS[8], window * 2)  -- idle events forget their buyers
-
-if redis.call('EXISTS', KEYS[1]) == 0 then return fail('not_loaded') end
 sweep_expired(now, tonumber(ARGV[5]))
 
 local meta = redis.call('HMGET', KEYS[2], 'status', 'currency', 'limit')

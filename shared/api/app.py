@@ -115,7 +115,7 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
             expose_headers=["Location", "Retry-After", "Idempotent-Replayed"], max_age=600)
     app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)

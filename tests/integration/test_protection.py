@@ -93,6 +93,19 @@ async def test_hold_rate_per_buyer_per_event_lives_in_the_hold_script(
     await assert_invariant(trt, event.id)
 
 
+async def test_the_first_hold_after_redis_lost_an_event_costs_one_rate_token(
+        trt: Runtime) -> None:
+    event = await make_event(trt, {"GA": 10})
+    ga = type_id(event, "GA")
+    _, user = await make_buyer(trt)
+    await trt.redis.flushall()  # Redis restarted empty: the hold loads the event, then retries
+    await trt.holds.create(user, event.id, [LineItem(ga, 1)])
+    await trt.holds.create(user, event.id, [LineItem(ga, 1)])  # the second of 2 per 10 s
+    with pytest.raises(TooManyRequests):
+        await trt.holds.create(user, event.id, [LineItem(ga, 1)])
+    await assert_invariant(trt, event.id)
+
+
 async def test_login_lockout_per_account_triggers_and_recovers(trt: Runtime,
                                                               clock: Clock) -> None:
     _, user = await make_buyer(trt)
@@ -228,6 +241,10 @@ async def test_security_headers_and_cors(tlive: Live, trt: Runtime) -> None:
             "origin": "https://shop.example", "access-control-request-method": "POST",
             "access-control-request-headers": "authorization,content-type"})
         assert allowed.headers["access-control-allow-origin"] == "https://shop.example"
+        put = await client.options("/api/admin/venues/v1", headers={
+            "origin": "https://shop.example", "access-control-request-method": "PUT",
+            "access-control-request-headers": "authorization,content-type"})
+        assert put.status_code == 200 and "PUT" in put.headers["access-control-allow-methods"]
         other = await client.get("/api/events", headers={"origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
 
