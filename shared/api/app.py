@@ -46,7 +46,7 @@ class SpaFiles(StaticFiles):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ProblemOut, "description": problems.TITLE_OF.get(status, "Error")}
+    status: {"model": ProblemOut, "description": problems.TITLES.get(status, "Error")}
     for status in (400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503)
 }
 
@@ -111,7 +111,7 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
     if static_dir is not None and (static_dir / "index.html").is_file():
         app.mount("/", SpaFiles(directory=static_dir, html=True), name="static")
     if settings is None:
-        settings = provider().settings if not callable(runtime) else Settings()
+        settings = runtime.settings if isinstance(runtime, Runtime) else Settings()
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins),

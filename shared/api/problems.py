@@ -24,7 +24,7 @@ from shared.errors import DomainError, TooManyRequests
 log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
-TITLE_OF = _TITLES = {400: "Bad request", 401: "Authentication required", 403: "Forbidden",
+TITLES = {400: "Bad request", 401: "Authentication required", 403: "Forbidden",
            404: "Not found", 405: "Method not allowed", 409: "Conflict",
            413: "Request body too large", 415: "Unsupported media type",
            422: "Invalid input", 429: "Too many requests", 500: "Internal server error",
@@ -35,7 +35,7 @@ def problem(status: int, code: str, detail: str, *, title: str | None = None,
             instance: str | None = None, headers: Mapping[str, str] | None = None,
             **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {
-        "type": f"/problems/{code}", "title": title or _TITLES.get(status, "Error"),
+        "type": f"/problems/{code}", "title": title or TITLES.get(status, "Error"),
         "status": status, "detail": detail,
     }
     if instance:
@@ -82,7 +82,7 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-    detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
+    detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
     return problem(exc.status_code, code, detail, instance=request.url.path,
                    headers=getattr(exc, "headers", None))
 
