@@ -89,14 +89,15 @@ async def test_display_names_refuse_nul_and_bidi_overrides(rt: Runtime, live: Li
 async def test_event_and_venue_texts_refuse_nul_and_bidi_overrides(rt: Runtime,
                                                                    live: Live) -> None:
     token, _ = await make_buyer(rt, role="admin")
-    good = {"name": "Night", "description": "line one\nline two", "starts_at":
+    good: dict[str, object] = {"name": "Night", "description": "line one\nline two", "starts_at":
             "2027-05-01T20:00:00Z", "venue": {"name": "Hall", "city": "Faro"},
             "ticket_types": [{"name": "GA", "price": 100, "capacity": 5}]}
-    cases = [({"name": "Night\u202e"}, "name"), ({"description": "a\x00b"}, "description"),
-             ({"category": "\u2067music"}, "category"),
-             ({"venue": {"name": "Hall", "city": "Fa\x00ro"}}, "venue.city"),
-             ({"ticket_types": [{"name": "G\u202dA", "price": 1, "capacity": 1}]},
-              "ticket_types[0].name")]
+    cases: list[tuple[dict[str, object], str]] = [
+        ({"name": "Night\u202e"}, "name"), ({"description": "a\x00b"}, "description"),
+        ({"category": "\u2067music"}, "category"),
+        ({"venue": {"name": "Hall", "city": "Fa\x00ro"}}, "venue.city"),
+        ({"ticket_types": [{"name": "G\u202dA", "price": 1, "capacity": 1}]},
+         "ticket_types[0].name")]
     async with live.client(token) as client:
         for change, field in cases:
             refused = await client.post("/api/admin/events", json={**good, **change})
