@@ -15,6 +15,15 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _hops(value: str) -> int | None:
+    if not value.strip():
+        return None
+    hops = int(value)
+    if hops < 0:
+        raise ValueError(f"FORWARDED_HOPS {value!r}: use 0 or a positive number")
+    return hops
+
+
 @dataclass(frozen=True)
 class Rate:
     """``limit`` requests per ``window_ms``; written ``"limit/seconds"`` in settings."""
@@ -91,6 +100,10 @@ class Settings:
     static_dir: Path = Path("static")
     seed_demo: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
+    # --- issue 17: client addresses behind proxies ---
+    # Proxies in front of the app that append to X-Forwarded-For (Front Door -> Functions: 1).
+    # None: TRUST_FORWARDED_FOR decides (true = 1 hop); 0: the header is ignored.
+    forwarded_hops: int | None = None
 
     @property
     def effective_sql_url(self) -> str:
@@ -170,4 +183,5 @@ class Settings:
             port=int(s("PORT", str(d.port))),
             static_dir=Path(s("STATIC_DIR", str(d.static_dir))),
             seed_demo=_bool(s("SEED_DEMO", "true")),
+            forwarded_hops=_hops(e.get("FORWARDED_HOPS", "")),
         )

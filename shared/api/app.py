@@ -47,7 +47,7 @@ class SpaFiles(StaticFiles):
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ProblemOut, "description": problems.TITLES.get(status, "Error")}
-    for status in (400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503)
+    for status in (400, 401, 403, 404, 409, 413, 414, 415, 422, 429, 431, 500, 503)
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -9,6 +10,7 @@ from fastapi import Depends, Request
 from shared.errors import Forbidden, Unauthorized
 from shared.models import Principal
 from shared.runtime import Runtime
+from shared.settings import Settings
 
 
 def runtime(request: Request) -> Runtime:
@@ -16,17 +18,43 @@ def runtime(request: Request) -> Runtime:
     return rt
 
 
-def client_ip(request: Request, trust_forwarded_for: bool) -> str:
-    """The caller's address. Behind Front Door / the Functions front end, the proxy appends
-    the client to X-Forwarded-For; only its last entry is trustworthy, and only when the app
-    is configured to sit behind such a proxy (TRUST_FORWARDED_FOR)."""
-    if trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        last = forwarded.split(",")[-1].strip()
-        if last:
-            host = last.rsplit(":", 1)[0] if last.count(":") == 1 else last
-            return host.strip("[]")
-    return request.client.host if request.client else "unknown"
+def proxy_hops(settings: Settings) -> int:
+    """How many proxies in front of the app append to X-Forwarded-For: FORWARDED_HOPS, or 1
+    when only the older TRUST_FORWARDED_FOR is set."""
+    if settings.forwarded_hops is not None:
+        return settings.forwarded_hops
+    return 1 if settings.trust_forwarded_for else 0
+
+
+def _address(entry: str) -> str | None:
+    """The IP address of one X-Forwarded-For entry (``1.2.3.4``, ``1.2.3.4:5678``,
+    ``[2001:db8::1]:443``, ``2001:db8::1``), or None when it is not one."""
+    entry = entry.strip()
+    if entry.startswith("["):
+        entry = entry[1:].split("]", 1)[0]
+    elif entry.count(":") == 1:
+        entry = entry.split(":", 1)[0]
+    try:
+        return str(ipaddress.ip_address(entry))
+    except ValueError:
+        return None
+
+
+def client_ip(request: Request, hops: int) -> str:
+    """The caller's address; the app alone decides it (uvicorn's proxy_headers is off).
+
+    With ``hops`` trusted proxies in front (Front Door -> Functions is one), each appends the
+    address it saw to X-Forwarded-For, so the client is the ``hops``-th entry from the right;
+    everything left of it came from the client and may be forged. With 0 hops, or a header
+    shorter than the proxies would make it, the connection's peer address counts."""
+    peer = request.client.host if request.client else "unknown"
+    if hops <= 0:
+        return peer
+    entries = [e for value in request.headers.getlist("x-forwarded-for")
+               for e in value.split(",")]
+    if len(entries) < hops:
+        return peer
+    return _address(entries[-hops]) or peer
 
 
 def bearer_token(request: Request) -> str:

@@ -1,14 +1,17 @@
 """A pure-ASGI guard in front of the API: request bodies are JSON and at most
-``max_body_bytes`` (413 / 415 problem+json otherwise, before any route runs), every response
-carries the security headers, and an unexpected exception becomes a bare 500 problem+json
-here (inside Starlette's outermost error middleware, which would skip the headers). Bodies
-are buffered here (they are small by rule), so a chunked upload cannot slip past the limit."""
+``max_body_bytes`` (413 / 415 problem+json otherwise, before any route runs), URLs and
+header blocks are bounded (414 / 431), every response carries the security headers, a
+redirect's Location is relative (never built from the Host header), and an unexpected
+exception becomes a bare 500 problem+json here (inside Starlette's outermost error
+middleware, which would skip the headers). Bodies are buffered here (they are small by
+rule), so a chunked upload cannot slip past the limit."""
 
 from __future__ import annotations
 
 import json
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,7 +27,22 @@ COMMON = [
     (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
 ]
 WITH_BODY = {"POST", "PUT", "PATCH"}
+# Below the local server's own head limit (shared/local/stack.py), so the app answers first.
+MAX_URL_BYTES = 8 * 1024
+MAX_HEADER_BYTES = 32 * 1024
 log = logging.getLogger(__name__)
+
+
+def relative_location(location: bytes) -> bytes:
+    """A redirect target as a path on this site. Starlette builds absolute redirects from the
+    request's Host header (``Host: evil.example`` would send the client there); the API never
+    redirects off-site, so scheme and host are dropped, and leading slashes or backslashes
+    collapse to one so the result cannot be read as ``//other.host``."""
+    parts = urlsplit(location.decode("latin-1"))
+    path = "/" + parts.path.lstrip("/\\ \t\r\n")
+    if parts.query:
+        path += "?" + parts.query
+    return path.encode("latin-1")
 
 
 def _problem(status: int, code: str, title: str, detail: str, path: str) -> tuple[
@@ -60,6 +78,9 @@ class Guard:
                            if h[0].lower() != b"content-security-policy"]
                 if not path.startswith("/api/docs"):  # Swagger UI loads its own assets
                     headers.append((b"content-security-policy", csp.encode()))
+                if 300 <= message["status"] < 400:
+                    headers = [(k, relative_location(v)) if k.lower() == b"location" else (k, v)
+                               for k, v in headers]
                 message = {**message, "headers": headers + COMMON}
             await send(message)
 
@@ -76,6 +97,21 @@ class Guard:
 
     async def _guarded(self, scope: Scope, receive: Receive, send_secured: Send,
                        path: str) -> None:
+        url_bytes = len(scope.get("raw_path") or path.encode()) + len(scope["query_string"])
+        if url_bytes > MAX_URL_BYTES:
+            start, body = _problem(414, "uri-too-long", "URI too long",
+                                   f"request URLs are limited to {MAX_URL_BYTES} bytes",
+                                   path[:200])
+            await send_secured(start)
+            await send_secured({"type": "http.response.body", "body": body})
+            return
+        if sum(len(k) + len(v) + 4 for k, v in scope["headers"]) > MAX_HEADER_BYTES:
+            start, body = _problem(431, "headers-too-large", "Request header fields too large",
+                                   f"request headers are limited to {MAX_HEADER_BYTES} bytes",
+                                   path[:200])
+            await send_secured(start)
+            await send_secured({"type": "http.response.body", "body": body})
+            return
         if scope["method"] not in WITH_BODY:
             await self.app(scope, receive, send_secured)
             return

@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 TITLES = {400: "Bad request", 401: "Authentication required", 403: "Forbidden",
            404: "Not found", 405: "Method not allowed", 409: "Conflict",
-           413: "Request body too large", 415: "Unsupported media type",
+           413: "Request body too large", 414: "URI too long",
+           415: "Unsupported media type", 431: "Request header fields too large",
            422: "Invalid input", 429: "Too many requests", 500: "Internal server error",
            503: "Service unavailable"}
 

@@ -1,17 +1,67 @@
-"""Request and response bodies of the API. Requests are strict: unknown fields are refused."""
+"""Request and response bodies of the API. Requests are strict: unknown fields are refused,
+numbers and booleans must be JSON numbers and booleans (``"1"``, ``true`` or ``2.0`` are not
+a quantity), dates are ISO 8601 strings within ``EARLIEST``..``LATEST``, and texts people
+read refuse control and bidirectional-override characters (see ``shared/text_rules.py``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from shared.models import Event, Hold, Order, Venue, iso
+from shared.text_rules import text_problem
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# Every date the API accepts lies in this range (an event's start, an offer's validity, a
+# search's from/to); outside it is a 422 naming the field, never an overflow further in.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2199, 12, 31, 23, 59, 59, tzinfo=UTC)
+DATE_RANGE = f"{EARLIEST.isoformat()} and {LATEST.isoformat()}".replace("+00:00", "Z")
+DATE_DOC = f"ISO 8601 date-time between {DATE_RANGE} (without an offset: UTC)"
+
+
+def _date_text(value: Any) -> Any:
+    if not isinstance(value, str | datetime):
+        raise ValueError("give the date as an ISO 8601 string, e.g. 2027-06-01T20:00:00Z")
+    return value
+
+
+def _in_range(value: datetime) -> datetime:
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    try:
+        utc: datetime | None = aware.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-14:00 is past year 9999 in UTC
+        utc = None
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        raise ValueError(f"must be between {DATE_RANGE}")
+    return utc
+
+
+# An ISO 8601 date-time in range (without an offset: UTC), as a UTC datetime.
+DateTime = Annotated[datetime, BeforeValidator(_date_text), AfterValidator(_in_range)]
+
+
+def _line(value: str) -> str:
+    if problem := text_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+def _paragraphs(value: str) -> str:
+    if problem := text_problem(value, multiline=True):
+        raise ValueError(problem)
+    return value
+
+
+# A one-line text people read (names, cities, search words) and a multi-line one.
+Line = Annotated[str, AfterValidator(_line)]
+Paragraphs = Annotated[str, AfterValidator(_paragraphs)]
 
 
 EMAIL_PATTERN = r"^\s*[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}\s*$"
@@ -21,7 +71,7 @@ class RegisterIn(Strict):
     email: Annotated[str, Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN)]
     # The password policy (length, common passwords, ...) is the service's, which names the rule.
     password: Annotated[str, Field(min_length=1, max_length=128)]
-    display_name: Annotated[str, Field(min_length=1, max_length=100)]
+    display_name: Annotated[Line, Field(min_length=1, max_length=100)]
 
 
 class LoginIn(Strict):
@@ -66,7 +116,7 @@ class LoginOut(BaseModel):
 
 class HoldItemIn(Strict):
     ticket_type_id: Annotated[str, Field(min_length=1, max_length=64)]
-    quantity: Annotated[int, Field(ge=1, le=50)]
+    quantity: Annotated[int, Field(ge=1, le=50, strict=True)]
 
 
 PROMO_PATTERN = r"^[A-Za-z0-9-]{3,32}$"
@@ -80,11 +130,12 @@ class HoldIn(Strict):
 class OfferIn(Strict):
     code: Annotated[str, Field(pattern=PROMO_PATTERN)]
     kind: Literal["percent", "amount"]
-    value: Annotated[int, Field(ge=1, le=100_000_000, description="percent, or minor units")]
-    valid_from: datetime | None = None
-    valid_to: datetime | None = None
-    max_uses: Annotated[int, Field(ge=0, le=10_000_000)] = 0
-    active: bool = True
+    value: Annotated[int, Field(ge=1, le=100_000_000, strict=True,
+                                description="percent, or minor units")]
+    valid_from: Annotated[DateTime | None, Field(description=DATE_DOC)] = None
+    valid_to: Annotated[DateTime | None, Field(description=DATE_DOC)] = None
+    max_uses: Annotated[int, Field(ge=0, le=10_000_000, strict=True)] = 0
+    active: Annotated[bool, Field(strict=True)] = True
 
 
 class OfferOut(BaseModel):
@@ -170,30 +221,30 @@ class OrdersOut(BaseModel):
 
 
 class VenueIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    city: Annotated[str, Field(min_length=1, max_length=100)]
-    address: Annotated[str, Field(max_length=300)] = ""
-    country: Annotated[str, Field(max_length=100)] = ""
+    name: Annotated[Line, Field(min_length=1, max_length=200)]
+    city: Annotated[Line, Field(min_length=1, max_length=100)]
+    address: Annotated[Line, Field(max_length=300)] = ""
+    country: Annotated[Line, Field(max_length=100)] = ""
 
 
 class TicketTypeIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    price: Annotated[int, Field(ge=0, le=100_000_000, description="minor units")]
-    capacity: Annotated[int, Field(ge=1, le=1_000_000)]
+    name: Annotated[Line, Field(min_length=1, max_length=100)]
+    price: Annotated[int, Field(ge=0, le=100_000_000, strict=True, description="minor units")]
+    capacity: Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
 
 
 class EventIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    description: Annotated[str, Field(max_length=5000)] = ""
-    category: Annotated[str, Field(max_length=50)] = ""
-    starts_at: datetime
+    name: Annotated[Line, Field(min_length=1, max_length=200)]
+    description: Annotated[Paragraphs, Field(max_length=5000)] = ""
+    category: Annotated[Line, Field(max_length=50)] = ""
+    starts_at: Annotated[DateTime, Field(description=DATE_DOC)]
     venue: VenueIn | None = None
     venue_id: Annotated[str | None, Field(min_length=1, max_length=64,
                                           description="an existing venue instead of `venue`")
                         ] = None
     currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")] = "EUR"
-    per_user_limit: Annotated[int | None, Field(ge=1, le=50)] = None
-    image_url: Annotated[str, Field(max_length=500)] = ""
+    per_user_limit: Annotated[int | None, Field(ge=1, le=50, strict=True)] = None
+    image_url: Annotated[Line, Field(max_length=500)] = ""
     status: Literal["draft", "on_sale"] = "on_sale"
     ticket_types: Annotated[list[TicketTypeIn], Field(min_length=1, max_length=20)]
 
@@ -202,19 +253,19 @@ class TicketTypePatchIn(Strict):
     """A change to a ticket type; without ``id``, a new type (name, price, capacity)."""
 
     id: Annotated[str | None, Field(min_length=1, max_length=64)] = None
-    name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
-    price: Annotated[int | None, Field(ge=0, le=100_000_000)] = None
-    capacity: Annotated[int | None, Field(ge=0, le=1_000_000)] = None
+    name: Annotated[Line | None, Field(min_length=1, max_length=100)] = None
+    price: Annotated[int | None, Field(ge=0, le=100_000_000, strict=True)] = None
+    capacity: Annotated[int | None, Field(ge=0, le=1_000_000, strict=True)] = None
 
 
 class EventPatchIn(Strict):
-    name: Annotated[str | None, Field(min_length=1, max_length=200)] = None
-    description: Annotated[str | None, Field(max_length=5000)] = None
-    category: Annotated[str | None, Field(max_length=50)] = None
-    starts_at: datetime | None = None
+    name: Annotated[Line | None, Field(min_length=1, max_length=200)] = None
+    description: Annotated[Paragraphs | None, Field(max_length=5000)] = None
+    category: Annotated[Line | None, Field(max_length=50)] = None
+    starts_at: Annotated[DateTime | None, Field(description=DATE_DOC)] = None
     venue: VenueIn | None = None
-    per_user_limit: Annotated[int | None, Field(ge=1, le=50)] = None
-    image_url: Annotated[str | None, Field(max_length=500)] = None
+    per_user_limit: Annotated[int | None, Field(ge=1, le=50, strict=True)] = None
+    image_url: Annotated[Line | None, Field(max_length=500)] = None
     ticket_types: Annotated[list[TicketTypePatchIn], Field(max_length=20)] = []
 
 

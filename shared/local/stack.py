@@ -20,6 +20,7 @@ from shared.api.app import create_app
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
+UVICORN_MAX_HEAD_BYTES = 64 * 1024
 
 
 class _Server(uvicorn.Server):
@@ -37,6 +38,12 @@ class LocalStack:
         self.server = _Server(uvicorn.Config(
             self.app, host=host, port=port, lifespan="on", access_log=access_log,
             log_level="warning", timeout_graceful_shutdown=5, backlog=4096,
+            # The app alone decides the client address (shared/api/deps.py client_ip);
+            # uvicorn's default would trust X-Forwarded-For from 127.0.0.1.
+            proxy_headers=False,
+            # Room above the guard's URL and header limits, so that the app (not h11's
+            # plain-text 400) answers oversized request heads up to this size.
+            h11_max_incomplete_event_size=UVICORN_MAX_HEAD_BYTES,
         ))
         self._stop = asyncio.Event()
         self._interval = reconcile_interval

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import re
 import secrets
 import time
 import uuid
@@ -30,8 +29,8 @@ from shared.ports import (
 )
 from shared.services.limits import Limits
 from shared.settings import Settings
+from shared.text_rules import canonical_email, text_problem, valid_email
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 # The most common passwords of public breach lists that pass the length rule.
 COMMON = frozenset({
     "1234567890", "password123", "qwertyuiop", "1q2w3e4r5t", "password1234", "iloveyou123",
@@ -58,10 +57,6 @@ def password_problem(password: str, email: str, min_length: int) -> str | None:
     return None
 
 
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
-
-
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -85,14 +80,14 @@ class AccountService:
 
     async def register(self, email: str, password: str, display_name: str,
                        role: str = "user", *, enforce_policy: bool = True) -> User:
-        email = normalize_email(email)
-        if not _EMAIL.match(email):
-            raise InvalidInput("not a valid email address", field="email")
+        email = valid_email(email)
         problem = password_problem(password, email, self._settings.password_min_length)
         if problem and enforce_policy:
             raise InvalidInput(problem, field="password")
         if not display_name.strip():
             raise InvalidInput("display name must not be blank", field="display_name")
+        if refused := text_problem(display_name):
+            raise InvalidInput(refused, field="display_name")
         password_hash = await asyncio.to_thread(self._hasher.hash, password)
         user = User(id=str(uuid.uuid4()), email=email, display_name=display_name.strip(),
                     role=role, password_hash=password_hash, created_at=self._clock())
@@ -101,7 +96,9 @@ class AccountService:
         return user
 
     async def login(self, email: str, password: str) -> tuple[str, Principal]:
-        email = normalize_email(email)
+        # The canonical form only (no syntax check): a look-alike of an account's address
+        # reaches that account, anything else is a wrong email (401).
+        email = canonical_email(email)
         if self._limits:
             await self._limits.ensure_not_locked(email)
         user = await self._users.user_by_email(email)
@@ -185,7 +182,7 @@ class AccountService:
     async def ensure_admin(self, email: str, password: str) -> None:
         """Create the configured admin account when it does not exist. The operator chose
         its password (ADMIN_PASSWORD), so the policy only warns."""
-        if await self._users.user_by_email(normalize_email(email)) is None:
+        if await self._users.user_by_email(canonical_email(email)) is None:
             if problem := password_problem(password, email, self._settings.password_min_length):
                 log.warning("ADMIN_PASSWORD is weak (%s); set a strong one outside local runs",
                             problem)

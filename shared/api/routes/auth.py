@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from shared.api.deps import RuntimeDep, UserDep, bearer_token, client_ip
+from shared.api.deps import RuntimeDep, UserDep, bearer_token, client_ip, proxy_hops
 from shared.api.schemas import (
     LoginIn,
     LoginOut,
@@ -30,14 +30,14 @@ def _login_out(token: str, p: Principal) -> LoginOut:
 
 @router.post("/auth/register", status_code=201, response_model=RegisterOut)
 async def register(body: RegisterIn, request: Request, rt: RuntimeDep) -> RegisterOut:
-    await rt.limits.auth_attempt("register", client_ip(request, rt.settings.trust_forwarded_for))
+    await rt.limits.auth_attempt("register", client_ip(request, proxy_hops(rt.settings)))
     user = await rt.accounts.register(body.email, body.password, body.display_name)
     return RegisterOut(user_id=user.id)
 
 
 @router.post("/auth/login", response_model=LoginOut)
 async def login(body: LoginIn, request: Request, rt: RuntimeDep) -> LoginOut:
-    await rt.limits.auth_attempt("login", client_ip(request, rt.settings.trust_forwarded_for))
+    await rt.limits.auth_attempt("login", client_ip(request, proxy_hops(rt.settings)))
     return _login_out(*await rt.accounts.login(body.email, body.password))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -11,12 +10,15 @@ from fastapi.responses import JSONResponse
 from shared.api.deps import RuntimeDep, UserDep
 from shared.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.api.schemas import (
+    DATE_DOC,
     AvailabilityLine,
     AvailabilityOut,
+    DateTime,
     EventOut,
     EventsOut,
     HoldIn,
     HoldOut,
+    Line,
 )
 from shared.models import LineItem
 
@@ -26,11 +28,11 @@ router = APIRouter(prefix="/api/events", tags=["events"])
 @router.get("", response_model=EventsOut)
 async def list_events(
     rt: RuntimeDep, response: Response,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-    city: Annotated[str | None, Query(max_length=100)] = None,
-    category: Annotated[str | None, Query(max_length=50)] = None,
-    starts_from: Annotated[datetime | None, Query(alias="from")] = None,
-    starts_to: Annotated[datetime | None, Query(alias="to")] = None,
+    q: Annotated[Line | None, Query(max_length=100)] = None,
+    city: Annotated[Line | None, Query(max_length=100)] = None,
+    category: Annotated[Line | None, Query(max_length=50)] = None,
+    starts_from: Annotated[DateTime | None, Query(alias="from", description=DATE_DOC)] = None,
+    starts_to: Annotated[DateTime | None, Query(alias="to", description=DATE_DOC)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> EventsOut:
