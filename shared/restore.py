@@ -2,13 +2,16 @@
 shared/services/restore.py for what comes back from where, and docs/operations.md for when
 to run it). Prints what it restored and what it could not; exits 1 if it could not run.
 
-Locally, with REDIS_URL unset, it starts the local host's redis-server on its data directory
-(as ``make run`` does), restores into it and stops it again, so the host finds the rebuilt
-data when it starts. Stop the host (or, in Azure, the payment consumers) first.
+``--reload`` rebuilds every event's availability, not only the missing ones: after the
+ledger was restored to an earlier point in time. Locally, with REDIS_URL unset, it starts
+the local host's redis-server on its data directory (as ``make run`` does), restores into it
+and stops it again, so the host finds the rebuilt data when it starts. Stop the host (or, in
+Azure, the payment consumers) first.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import sys
@@ -30,16 +33,21 @@ def restore_service(rt: Runtime) -> RestoreService:
                           rt.gateway, rt.catalog_store, rt.settings, rt.clock)
 
 
-async def restore(settings: Settings) -> RestoreReport:
+async def restore(settings: Settings, *, reload: bool = False) -> RestoreReport:
     rt = build_runtime(settings)
     try:
         await rt.migrate()
-        return await restore_service(rt).run()
+        return await restore_service(rt).run(reload=reload)
     finally:
         await rt.close()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shared.restore", description=__doc__)
+    parser.add_argument("--reload", action="store_true",
+                        help="rebuild every event's availability from the ledger, also where "
+                             "Redis still has one (after a point-in-time restore of the ledger)")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
@@ -52,7 +60,7 @@ def main() -> int:
             print(exc, file=sys.stderr)
             return 1
     try:
-        report = asyncio.run(restore(settings))
+        report = asyncio.run(restore(settings, reload=args.reload))
     except Exception as exc:
         logging.exception("restore failed")
         print(f"restore failed: {exc}", file=sys.stderr)

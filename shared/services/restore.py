@@ -114,14 +114,16 @@ class RestoreService:
         self._settings = settings
         self._clock = clock
 
-    async def run(self) -> RestoreReport:
+    async def run(self, *, reload: bool = False) -> RestoreReport:
+        """``reload``: rebuild every event's availability even where Redis still has one (after
+        the ledger itself was restored to an earlier point, Redis is ahead of it)."""
         report = RestoreReport()
         event_ids = await self._ledger.event_ids()
         report.events = len(event_ids)
         await self._cache.invalidate([f"cat:event:{e}" for e in event_ids])
         for event_id in event_ids:
-            if (await self._store.availability(event_id) is None
-                    and await self._inventory.load(event_id)):
+            missing = reload or await self._store.availability(event_id) is None
+            if missing and await self._inventory.load(event_id, replace=reload):
                 report.loaded += 1
         queued = await self._queue.queued()
         resumable: set[str] = set()

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from shared.adapters.redis_keys import INV, event_keys
 from shared.adapters.redis_stream_bus import RedisStreamBus, StreamConsumer
 from shared.adapters.simulated_gateway import SimulatedGateway
 from shared.local.redis_server import RedisServer
@@ -265,4 +266,36 @@ async def test_queued_checkouts_resume_when_the_queue_survived(
     again = await service.run()  # idempotent: a second run finds nothing to do
     assert (again.resumed, again.failed, again.already_settled) == ([], {}, 2)
     assert gateway(rt).stats() == {"charged": 1, "refunded": 0}
+    await assert_invariant(rt, event.id)
+
+
+async def test_reload_rebuilds_availability_redis_still_has(
+        rt: Runtime, queue_redis: Redis) -> None:
+    """After a point-in-time restore of the ledger, Redis is ahead of it: ``--reload`` makes
+    availability follow the ledger again, keeping the holds Redis still has."""
+    bus = RedisStreamBus(queue_redis, rt.settings.payments_queue)
+    checkout = CheckoutService(rt.store, bus, rt.settings, rt.clock)
+    event = await make_event(rt, {"GA": 6})
+    ga = type_id(event, "GA")
+    _, buyer = await make_buyer(rt)
+    _, holder = await make_buyer(rt)
+    hold_id, order_id = await checkout_in_process(rt, checkout, event, buyer, {"GA": 2})
+    request = (await bus.queued() or [])[0]
+    assert (await rt.finalizer.handle(request)).status == OrderStatus.CONFIRMED
+    held = await rt.holds.create(holder, event.id, [LineItem(ga, 1)])
+    # Redis disagrees with the ledger (as after the ledger went back in time).
+    await rt.redis.hset(event_keys(event.id)[INV], ga, 0)
+
+    service = RestoreService(rt.store, rt.ledger, rt.inventory, rt.finalizer, bus,
+                             rt.gateway, gateway(rt), rt.catalog_store, rt.settings, rt.clock)
+    plain = await service.run()
+    assert (plain.loaded, plain.already_settled) == (0, 1)
+    assert await rt.store.availability(event.id) == {ga: 0}  # left alone: it was there
+
+    reloaded = await service.run(reload=True)
+    assert reloaded.loaded == 1
+    assert await rt.store.availability(event.id) == {ga: 3}  # 6 - 2 sold - 1 held
+    assert (await rt.holds.get(holder, held.id)).status == "held"
+    assert (await rt.orders.get(buyer, order_id)).status == OrderStatus.CONFIRMED
+    assert hold_id == request.hold_id
     await assert_invariant(rt, event.id)
