@@ -34,9 +34,10 @@ param secondaryLocation string = ''
 @description('''Spread every service across availability zones where the region and tier offer it
 (Azure SQL, Cosmos DB, Managed Redis, Service Bus Premium, the Flex Consumption plan). Cost: Azure
 SQL General Purpose zone redundancy is billed extra per vCore; Flex Consumption keeps at least two
-always-ready instances, billed as such; Cosmos DB adds 25% to provisioned RU/s (serverless: no
-surcharge); Redis and Service Bus Premium charge nothing extra. Creation-only for Cosmos DB and
-Service Bus: an account or namespace created without zones keeps that setting.''')
+always-ready instances per function group, billed as such; Cosmos DB bills zone-redundant regions at
+a higher request-unit rate; Redis (high availability, already on) and Service Bus Premium add no
+zone charge. Creation-only for Cosmos DB locations and Service Bus namespaces: one created without
+zones keeps that setting (docs/operations.md).''')
 param zoneRedundant bool = true
 
 @allowed(['Standard', 'Premium'])
