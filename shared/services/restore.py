@@ -9,7 +9,9 @@ What survives a Redis loss, and where each piece comes back from:
   hold back in checkout (same hold id, same order id, same items): availability counts it
   again, the buyer's order answers ``pending``, and the finalizer settles it as before. If
   the tickets are no longer there (or the event went off sale), the order is recorded as
-  failed and any charge refunded, so no buyer is left with money taken and no order.
+  failed and any charge refunded, so no buyer is left with money taken and no order. (The
+  message carries the amount, not the promo code: a re-created hold shows its undiscounted
+  total while it is pending; the charge and the order use the message's amount.)
 - **Charges without an order**: a finalizer that charged and then lost its message (the
   local queue is a Redis stream, lost with Redis) leaves a charge the ledger never heard
   of. Those are refunded; their buyers' checkouts cannot be resumed (the card token lived
