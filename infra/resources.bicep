@@ -7,6 +7,28 @@ param token string
 param principalId string
 param principalName string
 param principalType string
+// Resilience (issue 13): see the parameters' descriptions in main.bicep.
+param secondaryLocation string = ''
+param zoneRedundant bool = true
+param serviceBusSku string = 'Standard'
+param redisSku string = 'Balanced_B1'
+param sqlPitrDays int = 14
+param sqlLongTermRetention bool = true
+
+var multiRegion = !empty(secondaryLocation)
+// Geo-disaster recovery needs Premium; active geo-replication needs Balanced_B3 or larger.
+var busSku = multiRegion ? 'Premium' : serviceBusSku
+var cacheSku = multiRegion && contains(['Balanced_B0', 'Balanced_B1'], redisSku) ? 'Balanced_B3' : redisSku
+// What the app connects to: the failover group's listener and the Service Bus alias follow a
+// failover, so neither app needs its settings changed when the other region takes over.
+var sqlListener = 'fog-leap-${token}'
+var busAlias = 'sbalias-leap-${token}'
+var sqlHost = multiRegion ? '${sqlListener}${environment().suffixes.sqlServerHostname}' : sql.properties.fullyQualifiedDomainName
+var busHost = multiRegion ? '${busAlias}.servicebus.windows.net' : '${bus.name}.servicebus.windows.net'
+var cosmosLocations = multiRegion ? [
+  { locationName: location, failoverPriority: 0, isZoneRedundant: zoneRedundant }
+  { locationName: secondaryLocation, failoverPriority: 1, isZoneRedundant: zoneRedundant }
+] : [{ locationName: location, failoverPriority: 0, isZoneRedundant: zoneRedundant }]
 
 var abbrs = {
   identity: 'id-leap-${token}'
@@ -126,9 +148,10 @@ resource redis 'Microsoft.Cache/redisEnterprise@2024-09-01-preview' = {
   name: abbrs.redis
   location: location
   tags: tags
-  sku: { name: 'Balanced_B1' }
+  sku: { name: cacheSku }
   properties: {
     minimumTlsVersion: '1.2'
+    highAvailability: 'Enabled' // a replica per shard; spread across zones where the region has them
   }
 }
 
@@ -140,7 +163,13 @@ resource redisDb 'Microsoft.Cache/redisEnterprise/databases@2024-09-01-preview' 
     port: 10000
     clusteringPolicy: 'OSSCluster'
     evictionPolicy: 'NoEviction' // inventory must never be evicted
-    persistence: { aofEnabled: true, aofFrequency: '1s' }
+    // Active geo-replication excludes persistence: the replica in the other region (and the
+    // restore from the ledger, `python -m shared.restore`) take its place.
+    persistence: multiRegion ? { aofEnabled: false, rdbEnabled: false } : { aofEnabled: true, aofFrequency: '1s' }
+    geoReplication: multiRegion ? {
+      groupNickname: 'leap-${token}'
+      linkedDatabases: [{ id: resourceId('Microsoft.Cache/redisEnterprise/databases', abbrs.redis, 'default') }]
+    } : null
     accessKeysAuthentication: 'Disabled' // Entra ID only (REDIS_ENTRA_ID)
   }
 }
@@ -195,9 +224,11 @@ resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' = {
   kind: 'GlobalDocumentDB'
   properties: {
     databaseAccountOfferType: 'Standard'
-    locations: [{ locationName: location, failoverPriority: 0, isZoneRedundant: false }]
+    locations: cosmosLocations
+    enableAutomaticFailover: multiRegion // service-managed: the read region becomes the write region
     consistencyPolicy: { defaultConsistencyLevel: 'Session' }
-    capabilities: [{ name: 'EnableServerless' }]
+    // Serverless accounts live in one region; two regions take provisioned autoscale throughput.
+    capabilities: multiRegion ? [] : [{ name: 'EnableServerless' }]
     disableLocalAuth: true
     disableKeyBasedMetadataWriteAccess: true
     minimalTlsVersion: 'Tls12'
@@ -208,7 +239,10 @@ resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' = {
 resource catalogDb 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-05-15' = {
   parent: cosmos
   name: 'leap'
-  properties: { resource: { id: 'leap' } }
+  properties: {
+    resource: { id: 'leap' }
+    options: multiRegion ? { autoscaleSettings: { maxThroughput: 1000 } } : {}
+  }
 }
 
 // Partition keys: /id for both (see shared/adapters/cosmos_catalog.py for the reasons).
@@ -288,17 +322,18 @@ resource sqlFromAzure 'Microsoft.Sql/servers/firewallRules@2023-08-01-preview' =
 resource ledger 'Microsoft.Sql/servers/databases@2023-08-01-preview' = {
   // checkov:skip=CKV_AZURE_26:alerts go to the subscription's Defender security contacts, not a fixed address
   // checkov:skip=CKV_AZURE_27:declared below (ledgerDefender, emailAccountAdmins: true); checkov's Bicep reading misses nested children
-  // checkov:skip=CKV_AZURE_229:serverless General Purpose sized for a first deployment; set zoneRedundant with a provisioned tier for production
   parent: sql
   name: 'leap'
   location: location
   tags: tags
   sku: { name: 'GP_S_Gen5_1', tier: 'GeneralPurpose' }
   properties: {
-    autoPauseDelay: 60
+    // Long-term retention and failover groups keep a serverless database online (no auto-pause).
+    autoPauseDelay: multiRegion || sqlLongTermRetention ? -1 : 60
     minCapacity: json('0.5')
-    zoneRedundant: false
-    requestedBackupStorageRedundancy: 'Zone'
+    zoneRedundant: zoneRedundant
+    // Geo-redundant backup storage: a geo-restore into another region needs no second region set up.
+    requestedBackupStorageRedundancy: 'Geo'
   }
 
   resource ledgerDefender 'securityAlertPolicies' = {
@@ -340,10 +375,12 @@ resource bus 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
   name: abbrs.bus
   location: location
   tags: tags
-  sku: { name: 'Standard', tier: 'Standard' } // duplicate detection needs Standard
+  // Duplicate detection needs Standard; zones and geo-disaster recovery need Premium.
+  sku: busSku == 'Premium' ? { name: 'Premium', tier: 'Premium', capacity: 1 } : { name: 'Standard', tier: 'Standard' }
   properties: {
     disableLocalAuth: true
     minimumTlsVersion: '1.2'
+    zoneRedundant: busSku == 'Premium' && zoneRedundant
   }
 }
 
@@ -373,13 +410,12 @@ resource busRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for ro
 // ---- the function app (Flex Consumption, Python) -------------------------------------------
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
-  // checkov:skip=CKV_AZURE_225:Flex Consumption places instances itself; zone redundancy is set per app (zoneRedundant) where the region offers it
   name: abbrs.plan
   location: location
   tags: tags
   kind: 'functionapp'
   sku: { name: 'FC1', tier: 'FlexConsumption' }
-  properties: { reserved: true }
+  properties: { reserved: true, zoneRedundant: zoneRedundant }
 }
 
 resource func 'Microsoft.Web/sites@2024-04-01' = {
@@ -422,7 +458,7 @@ resource func 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'AZURE_CLIENT_ID', value: identity.properties.clientId }
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identity.properties.clientId};Authorization=AAD' }
-        { name: 'SERVICEBUS_CONNECTION__fullyQualifiedNamespace', value: '${bus.name}.servicebus.windows.net' }
+        { name: 'SERVICEBUS_CONNECTION__fullyQualifiedNamespace', value: busHost }
         { name: 'SERVICEBUS_CONNECTION__credential', value: 'managedidentity' }
         { name: 'SERVICEBUS_CONNECTION__clientId', value: identity.properties.clientId }
         { name: 'BUS_BACKEND', value: 'servicebus' }
@@ -434,7 +470,7 @@ resource func 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'CATALOG_BACKEND', value: 'cosmos' }
         { name: 'COSMOS_ENDPOINT', value: cosmos.properties.documentEndpoint }
         { name: 'COSMOS_DATABASE', value: 'leap' }
-        { name: 'SQL_SERVER', value: sql.properties.fullyQualifiedDomainName }
+        { name: 'SQL_SERVER', value: sqlHost }
         { name: 'SQL_DATABASE', value: ledger.name }
         { name: 'RECONCILE_SCHEDULE', value: '0 */1 * * * *' }
         { name: 'LEAP_DATA_DIR', value: '/tmp/leap' }
@@ -607,12 +643,57 @@ resource wafLink 'Microsoft.Cdn/profiles/securityPolicies@2024-02-01' = {
   }
 }
 
+// ---- backups and the second region (issue 13; docs/operations.md) -------------------------
+
+module ledgerBackups 'modules/sql-backups.bicep' = {
+  name: 'leap-ledger-backups'
+  params: {
+    serverName: sql.name
+    databaseName: ledger.name
+    pitrDays: sqlPitrDays
+    longTermRetention: sqlLongTermRetention
+  }
+}
+
+module secondary 'modules/secondary-region.bicep' = if (multiRegion) {
+  name: 'leap-secondary-region'
+  params: {
+    location: secondaryLocation
+    tags: tags
+    token: token
+    zoneRedundant: zoneRedundant
+    principalId: principalId
+    principalName: principalName
+    principalType: principalType
+    identityId: identity.id
+    identityPrincipalId: identity.properties.principalId
+    identityClientId: identity.properties.clientId
+    insightsConnectionString: insights.properties.ConnectionString
+    primarySqlServerName: sql.name
+    ledgerName: ledger.name
+    sqlListenerName: sqlListener
+    primaryBusName: bus.name
+    busAlias: busAlias
+    queueName: payments.name
+    primaryRedisDatabaseId: redisDb.id
+    redisSku: cacheSku
+    redisGroupNickname: 'leap-${token}'
+    cosmosEndpoint: cosmos.properties.documentEndpoint
+    webHostname: web.properties.defaultHostname
+    frontDoorName: frontDoor.name
+    apiOriginGroupName: apiOrigins.name
+  }
+  dependsOn: [ledgerBackups, payments, busRoles, apiOrigin]
+}
+
 output apiUrl string = 'https://${func.properties.defaultHostName}'
 output webUrl string = 'https://${web.properties.defaultHostname}'
 output frontDoorUrl string = 'https://${endpoint.properties.hostName}'
-output sqlServer string = sql.properties.fullyQualifiedDomainName
+output sqlServer string = sqlHost
 output sqlDatabase string = ledger.name
 output cosmosEndpoint string = cosmos.properties.documentEndpoint
-output serviceBusNamespace string = '${bus.name}.servicebus.windows.net'
+output serviceBusNamespace string = busHost
+output secondaryApiUrl string = multiRegion ? secondary.outputs.apiUrl : ''
+output secondaryApiName string = multiRegion ? secondary.outputs.apiName : ''
 output identityName string = identity.name
 output identityClientId string = identity.properties.clientId

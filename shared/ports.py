@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from shared.models import (
     Charge,
@@ -229,6 +229,25 @@ class PaymentGateway(Protocol):
     async def refund(self, charge: Charge) -> None: ...
 
     async def find_charge(self, idempotency_key: str) -> Charge | None: ...
+
+
+@runtime_checkable
+class QueuedPayments(Protocol):
+    """Read-only view of the payments queue, for the restore after Redis lost its data."""
+
+    async def queued(self) -> list[PaymentRequest] | None:
+        """Every message still in the queue (peeked, not received); None when the queue's
+        own storage was lost too (locally, the stream lives in the Redis that was lost)."""
+        ...
+
+
+@runtime_checkable
+class ChargeListing(Protocol):
+    """The processor's list of charges, as a real processor's API offers it."""
+
+    async def open_charges(self, since_ms: int) -> list[Charge]:
+        """Succeeded, unrefunded charges made at or after ``since_ms``."""
+        ...
 
 
 class RateLimiter(Protocol):

@@ -48,6 +48,7 @@ class RedisStreamBus:
     def __init__(self, redis: AnyRedis, queue: str = "payments",
                  dedup_window_ms: int = 600_000) -> None:
         self.names = StreamNames.for_queue(queue)
+        self._redis = redis
         self._dedup_window_ms = dedup_window_ms
         self._publish = redis.register_script(lua_scripts.source("bus_publish"))
 
@@ -56,6 +57,25 @@ class RedisStreamBus:
             keys=[self.names.dedup(request.order_id), self.names.stream],
             args=[request.order_id, request.to_json(), self._dedup_window_ms],
         )
+
+
+    async def queued(self) -> list[PaymentRequest] | None:
+        """Every message on the stream (acknowledged ones too: the caller skips those the
+        ledger already settled); None when the stream itself is gone with Redis's data."""
+        if not await self._redis.exists(self.names.stream):
+            return None
+        out: list[PaymentRequest] = []
+        start = "-"
+        while True:
+            rows: Any = await self._redis.xrange(self.names.stream, start, "+", count=500)
+            for entry_id, fields in rows:
+                try:
+                    out.append(PaymentRequest.from_json(fields["body"]))
+                except (KeyError, ValueError, TypeError):
+                    log.error("payments: unreadable message %s skipped", entry_id)
+            if len(rows) < 500:
+                return out
+            start = "(" + rows[-1][0]
 
 
 class StreamConsumer:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from azure.servicebus import ServiceBusMessage
+from azure.servicebus import ServiceBusMessage, ServiceBusReceivedMessage
 from azure.servicebus.aio import ServiceBusClient, ServiceBusSender
 
 from shared.models import PaymentRequest
+
+PEEK_BATCH = 250
 
 
 def build_message(request: PaymentRequest) -> ServiceBusMessage:
@@ -26,6 +28,14 @@ def build_message(request: PaymentRequest) -> ServiceBusMessage:
         subject="payment-request",
         application_properties=props,
     )
+
+
+def body_text(message: ServiceBusReceivedMessage) -> str:
+    """The JSON body ``build_message`` wrote (a data body may arrive in several sections)."""
+    body: Any = message.body
+    if isinstance(body, bytes | str):
+        return body.decode() if isinstance(body, bytes) else body
+    return b"".join(body).decode()
 
 
 class ServiceBusBus:
@@ -55,6 +65,21 @@ class ServiceBusBus:
     async def publish(self, request: PaymentRequest) -> None:
         sender = await self._get_sender()
         await sender.send_messages(build_message(request))
+
+    async def queued(self) -> list[PaymentRequest]:
+        """Peek every active message of the queue (nothing is locked or received)."""
+        await self._get_sender()
+        assert self._client is not None
+        out: list[PaymentRequest] = []
+        async with self._client.get_queue_receiver(self._queue) as receiver:
+            sequence = 0
+            while True:
+                batch = await receiver.peek_messages(max_message_count=PEEK_BATCH,
+                                                     sequence_number=sequence)
+                if not batch:
+                    return out
+                out += [PaymentRequest.from_json(body_text(m)) for m in batch]
+                sequence = int(batch[-1].sequence_number or 0) + 1
 
     async def close(self) -> None:
         if self._sender is not None:

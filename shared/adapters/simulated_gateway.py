@@ -84,6 +84,19 @@ class SimulatedGateway:
 
         return await asyncio.to_thread(run)
 
+    async def open_charges(self, since_ms: int) -> list[Charge]:
+        def run() -> list[Charge]:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT id, idempotency_key, amount, currency FROM charges"
+                    " WHERE outcome = 'succeeded' AND refunded = 0 AND created_at >= ?"
+                    " ORDER BY created_at", (since_ms,)
+                ).fetchall()
+            return [Charge(id=r[0], idempotency_key=r[1], amount=r[2], currency=r[3])
+                    for r in rows]
+
+        return await asyncio.to_thread(run)
+
     def stats(self) -> dict[str, int]:
         """Counts for tests and benchmarks: charges that succeeded, and refunds."""
         with self._lock:
