@@ -295,3 +295,14 @@ class ProblemOut(BaseModel):
     status: int
     detail: str
     field: str | None = None
+
+
+class PasswordPolicyOut(BaseModel):
+    """What registration and password change accept (the server's rules, stated up front)."""
+
+    min_length: int
+    max_length: int
+    min_distinct: Annotated[int, Field(description="different characters at least")]
+    rejects_common: Annotated[bool, Field(description="well-known breached passwords refused")]
+    rejects_email_name: Annotated[bool, Field(
+        description="the part of the email before @ may not appear in the password")]
