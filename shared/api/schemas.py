@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.models import Event, Hold, Order, Venue, iso
+from shared.zones import DEFAULT_TIMEZONE, is_timezone
 
 
 class Strict(BaseModel):
@@ -174,6 +175,19 @@ class VenueIn(Strict):
     city: Annotated[str, Field(min_length=1, max_length=100)]
     address: Annotated[str, Field(max_length=300)] = ""
     country: Annotated[str, Field(max_length=100)] = ""
+    timezone: Annotated[str, Field(
+        max_length=64, description="IANA time zone of the venue, e.g. Europe/Berlin; event "
+                                   "times are shown in it")] = DEFAULT_TIMEZONE
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if not is_timezone(value):
+            raise ValueError("must be an IANA time zone name such as Europe/Berlin")
+        return value
+
+    def venue(self, venue_id: str = "") -> Venue:
+        return Venue(venue_id, self.name, self.city, self.address, self.country, self.timezone)
 
 
 class TicketTypeIn(Strict):
@@ -224,10 +238,12 @@ class VenueOut(BaseModel):
     city: str
     address: str
     country: str
+    timezone: str
 
     @classmethod
     def of(cls, v: Venue) -> VenueOut:
-        return cls(id=v.id, name=v.name, city=v.city, address=v.address, country=v.country)
+        return cls(id=v.id, name=v.name, city=v.city, address=v.address, country=v.country,
+                   timezone=v.timezone)
 
 
 class TicketTypeOut(BaseModel):
