@@ -180,6 +180,31 @@ def test_draft_and_cancelled_events_offer_nothing_to_buy(page: Page, host: Host)
         expect(page.get_by_label(control)).to_have_count(0)
     expect(page.get_by_role("button", name="Log in to buy")).to_have_count(0)
     audit(page)
+    cancelled = create_event(host, 5, "Called Off")
+    admin = host.token("admin@example.com", "admin-password")
+    with host.api() as c:
+        c.post(f"/api/admin/events/{cancelled['id']}/cancel",
+               headers={"authorization": f"Bearer {admin}"}).raise_for_status()
+    page.goto(f"{host.base_url}/events/{cancelled['id']}")
+    expect(page.get_by_text("This event has been cancelled.")).to_be_visible()
+    expect(page.get_by_label("Standing quantity")).to_have_count(0)
+    expect(page.get_by_label("Promo code (optional)")).to_have_count(0)
+    audit(page)
+
+
+def test_a_promo_code_problem_is_shown_at_the_promo_field(page: Page, host: Host) -> None:
+    event = create_event(host, 5, "Promo Night")
+    email, password = host.buyer("gus")
+    log_in(page, host, email, password, f"/events/{event['id']}")
+    page.get_by_label("More Standing tickets").click()
+    promo = page.get_by_label("Promo code (optional)")
+    promo.fill("NOSUCHCODE")
+    page.get_by_role("button", name="Hold tickets").click()
+    expect(page.locator("#promo-err")).to_be_visible()
+    expect(page.locator("#promo-err")).not_to_contain_text("promo_code")
+    expect(promo).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    audit(page)
 
 
 def test_register_states_the_servers_password_rules_and_errors_once(page: Page,

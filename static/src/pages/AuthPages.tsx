@@ -78,6 +78,10 @@ export function RegisterPage({ next }: { next: string | null }) {
   // A field's error is shown under that field only; anything else in the alert.
   const onField = error instanceof ApiError && !!error.field && REGISTER_FIELDS.includes(error.field);
   const fieldError = (f: string) => (onField && error instanceof ApiError && error.field === f ? withoutField(error) : undefined);
+  useEffect(() => {
+    // Focus reads the field with its error to a screen reader, like the alert would.
+    if (onField && error instanceof ApiError) document.getElementById(`f-${error.field}`)?.focus();
+  }, [error, onField]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();

@@ -74,6 +74,8 @@ export function EventPage({ id }: { id: string }) {
       if (e instanceof ApiError && e.field === "promo_code") {
         const m = describe(e);
         setPromoError(e.status === 422 ? withoutField(e) : [m.text, m.next].filter(Boolean).join(" "));
+        // Focus reads the field with its error to a screen reader, like the alert would.
+        document.getElementById("promo")?.focus();
       } else setError(describe(e));
       refresh().catch(() => undefined);
     } finally {
