@@ -20,5 +20,7 @@ def _names() -> frozenset[str]:
 
 
 def is_timezone(name: str) -> bool:
-    """True for a zone of the tz database; never opens a file for other strings."""
-    return name in _names()
+    """True for ``UTC`` or an Area/Location zone of the tz database (never opens a file for
+    other strings). Legacy aliases and host entries without an area (``EST``, ``Japan``,
+    ``localtime``) are refused: browsers may not know them, and a venue is somewhere."""
+    return name == DEFAULT_TIMEZONE or ("/" in name and name in _names())

@@ -165,7 +165,7 @@ async def test_venues_carry_an_iana_time_zone(rt: Runtime, live: Live) -> None:
         assert event["venue"]["timezone"] == "Europe/Berlin"
         # The instant is stored as given; the zone only says how to show it.
         assert event["starts_at"] == "2027-03-28T00:30:00Z"
-        for bad in ("Mars/Olympus", "../../etc/passwd", "", "europe/berlin"):
+        for bad in ("Mars/Olympus", "../../etc/passwd", "", "europe/berlin", "localtime"):
             refused = await a.post("/api/admin/events", json={
                 **body, "venue": {"name": "X", "city": "Y", "timezone": bad}})
             assert refused.status_code == 422, bad
