@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ApiError } from "./api";
-import { describe as explain, fieldLabel, fieldMessage, withoutField } from "./messages";
+import { describe as explain, fieldLabel, fieldMessage, fieldText, withoutField } from "./messages";
 import { policyText } from "./password";
 import { clearPending, readPending, savePending } from "./pending";
 
@@ -26,6 +26,13 @@ describe("field errors", () => {
       .toBe("Password must have at least 10 characters");
     expect(explain(invalid("promo_code", "promo_code: String should match pattern")).text)
       .toBe("String should match pattern");
+  });
+
+  it("keep the next step of a refusal that is not bad input", () => {
+    const taken = new ApiError({ type: "/problems/email-taken", title: "t", status: 409, detail: "an account with this email exists", field: "email" });
+    expect(fieldText(taken)).toBe("An account with this email already exists. Log in instead.");
+    expect(fieldText(invalid("promo_code", "promo_code: this promo code does not exist for this event")))
+      .toBe("This promo code does not exist for this event");
   });
 
   it("name fields as the form labels them", () => {

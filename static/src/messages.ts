@@ -55,6 +55,13 @@ export function fieldLabel(field: string): string {
   return LABELS[field] ?? field.replace(/[._]/g, " ");
 }
 
+/** A field's error shown at the field: the server's words for bad input, else the buyer message. */
+export function fieldText(e: ApiError): string {
+  if (e.status === 422) return withoutField(e);
+  const m = describe(e);
+  return [m.text, m.next].filter(Boolean).join(" ");
+}
+
 /** A field's error for a form-level alert: "Tickets per buyer: must be at most 50". */
 export function fieldMessage(e: ApiError): Message {
   if (!e.field) return describe(e);

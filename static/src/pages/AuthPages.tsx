@@ -3,7 +3,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { api, ApiError, type Session } from "../api";
 import { Alert } from "../components/Alert";
 import { Page } from "../components/Page";
-import { describe, withoutField, type Message } from "../messages";
+import { describe, fieldText, type Message } from "../messages";
 import { policyText, type PasswordPolicy } from "../password";
 import { navigate } from "../router";
 import { useSession } from "../session";
@@ -77,7 +77,7 @@ export function RegisterPage({ next }: { next: string | null }) {
   }, []);
   // A field's error is shown under that field only; anything else in the alert.
   const onField = error instanceof ApiError && !!error.field && REGISTER_FIELDS.includes(error.field);
-  const fieldError = (f: string) => (onField && error instanceof ApiError && error.field === f ? withoutField(error) : undefined);
+  const fieldError = (f: string) => (onField && error instanceof ApiError && error.field === f ? fieldText(error) : undefined);
   useEffect(() => {
     // Focus reads the field with its error to a screen reader, like the alert would.
     if (onField && error instanceof ApiError) document.getElementById(`f-${error.field}`)?.focus();

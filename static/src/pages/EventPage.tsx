@@ -6,7 +6,7 @@ import { Alert } from "../components/Alert";
 import { Loading, Page } from "../components/Page";
 import { QuantityPicker } from "../components/QuantityPicker";
 import { eventTime, money } from "../format";
-import { describe, withoutField, type Message } from "../messages";
+import { describe, fieldText, type Message } from "../messages";
 import { clearPending, readPending, savePending } from "../pending";
 import { navigate } from "../router";
 import { useSession } from "../session";
@@ -72,8 +72,7 @@ export function EventPage({ id }: { id: string }) {
     } catch (e) {
       // A promo code problem belongs next to the promo field; everything else in the alert.
       if (e instanceof ApiError && e.field === "promo_code") {
-        const m = describe(e);
-        setPromoError(e.status === 422 ? withoutField(e) : [m.text, m.next].filter(Boolean).join(" "));
+        setPromoError(fieldText(e));
         // Focus reads the field with its error to a screen reader, like the alert would.
         document.getElementById("promo")?.focus();
       } else setError(describe(e));
