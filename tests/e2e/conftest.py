@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 # axe-core, the accessibility rules engine, from the web app's dev dependencies.
 AXE = ROOT / "static" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_URL = "/__browser-tests__/axe.min.js"  # never a route of the app; answered by the context
 BLOCKING = ("serious", "critical")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps dialling out, and this network refuses.
@@ -122,14 +123,13 @@ def pytest_runtest_makereport(item: pytest.Item,
 def audit(page: Page) -> None:
     """Run axe-core on the page as it is now; fail on any serious or critical violation.
 
-    axe is injected with ``add_script_tag``; the page's CSP (``script-src 'self'``) would
-    refuse that inline script, so browser contexts bypass CSP (the headers themselves are
-    tested over HTTP in tests/integration/test_protection.py)."""
-    if not AXE.is_file():
-        pytest.fail(f"{AXE} missing: `make test` installs the web app's dev dependencies")
+    axe is injected with ``add_script_tag`` from a same-origin URL that the browser context
+    answers with the file (``new_page``), so the page's CSP (``script-src 'self'``) stays in
+    force: an inline script would need the CSP bypassed, and then the tests could no longer
+    see the app break it."""
     page.wait_for_load_state("domcontentloaded")
     if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.add_script_tag(path=str(AXE))
+        page.add_script_tag(url=AXE_URL)
     violations = page.evaluate("""async () => {
         const r = await window.axe.run(document, { resultTypes: ["violations"] });
         return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
@@ -142,8 +142,12 @@ def audit(page: Page) -> None:
 
 def new_page(browser: Browser, *, width: int = 375, height: int = 812,
              timezone_id: str = "UTC") -> Page:
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} missing: `make test` installs the web app's dev dependencies")
     context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB",
-                                  timezone_id=timezone_id, bypass_csp=True)
+                                  timezone_id=timezone_id)
+    context.route(f"**{AXE_URL}", lambda route: route.fulfill(
+        path=str(AXE), content_type="text/javascript"))
     pg = context.new_page()
     pg.set_default_timeout(15_000)
     return pg
