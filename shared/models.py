@@ -236,6 +236,7 @@ class Venue:
     city: str
     address: str = ""
     country: str = ""
+    timezone: str = "UTC"  # IANA zone the venue's times are shown in (shared/zones.py)
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,7 @@ class Event:
             venue=Venue(
                 id=v["id"], name=v["name"], city=v["city"],
                 address=v.get("address", ""), country=v.get("country", ""),
+                timezone=v.get("timezone") or "UTC",
             ),
             ticket_types=tuple(
                 TicketType(t["id"], t["name"], int(t["price"]), t["currency"], int(t["capacity"]))

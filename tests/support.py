@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 
@@ -93,6 +94,7 @@ class Live:
     """The local stack (API + consumers + reconciler) served over real HTTP in a thread."""
 
     settings: Settings
+    static_dir: Path | None = None
     base_url: str = ""
     _stack: LocalStack | None = None
     _loop: asyncio.AbstractEventLoop | None = None
@@ -109,7 +111,7 @@ class Live:
             try:
                 await rt.migrate()
                 self._stack = LocalStack(rt, host="127.0.0.1", port=port,
-                                         reconcile_interval=0.2)
+                                         static_dir=self.static_dir, reconcile_interval=0.2)
                 self._loop = asyncio.get_running_loop()
                 ready.set()
                 await self._stack.run()

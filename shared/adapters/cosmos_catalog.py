@@ -30,6 +30,7 @@ from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosReso
 from shared.errors import EditConflict, InvalidInput
 from shared.models import Event, Venue
 from shared.ports import EventFilter
+from shared.zones import DEFAULT_TIMEZONE
 
 EVENTS_POLICY: dict[str, Any] = {
     "indexingMode": "consistent",
@@ -94,7 +95,8 @@ def from_item(item: dict[str, Any]) -> Event:
 
 
 def _venue(item: dict[str, Any]) -> Venue:
-    return Venue(**{k: item[k] for k in ("id", "name", "city", "address", "country")})
+    return Venue(**{k: item[k] for k in ("id", "name", "city", "address", "country")},
+                 timezone=item.get("timezone") or DEFAULT_TIMEZONE)
 
 
 def wrap_token(token: str | None) -> str | None:

@@ -28,15 +28,22 @@ from shared.settings import Settings
 
 
 class SpaFiles(StaticFiles):
-    """Static files with the SPA's navigation fallback (unknown non-API paths get index.html)
-    and the caching of static/staticwebapp.config.json: hashed assets for a year, the page
-    itself revalidated every time."""
+    """Static files with the SPA's navigation fallback and the caching of
+    static/staticwebapp.config.json: hashed assets for a year, the page itself revalidated
+    every time.
+
+    What exists decides, never the shape of the path: a file under the dist directory
+    (``lookup_path`` joins safely, so ``..`` cannot leave it) is served; any other path is
+    one of the app's routes and gets index.html, so reloading ``/holds/<event>.<hex>`` works.
+    Two exceptions keep their 404: ``/api/...`` (the API's problem+json) and ``/assets/...``
+    (hashed build output: a stale script must fail as a missing script, not parse HTML)."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         try:
             response = await super().get_response(path, scope)
         except HTTPException as exc:
-            if exc.status_code != 404 or path.startswith("api/") or "." in path.rsplit("/", 1)[-1]:
+            top = path.split("/", 1)[0]
+            if exc.status_code != 404 or top in ("api", "assets"):
                 raise
             response = FileResponse(Path(str(self.directory)) / "index.html")
         immutable = path.startswith("assets/") and response.status_code == 200

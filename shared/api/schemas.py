@@ -8,10 +8,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from shared.models import Event, Hold, Order, Venue, iso
 from shared.text_rules import text_problem
+from shared.zones import DEFAULT_TIMEZONE, is_timezone
 
 
 class Strict(BaseModel):
@@ -225,6 +233,19 @@ class VenueIn(Strict):
     city: Annotated[Line, Field(min_length=1, max_length=100)]
     address: Annotated[Line, Field(max_length=300)] = ""
     country: Annotated[Line, Field(max_length=100)] = ""
+    timezone: Annotated[str, Field(
+        max_length=64, description="IANA time zone of the venue, e.g. Europe/Berlin; event "
+                                   "times are shown in it")] = DEFAULT_TIMEZONE
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if not is_timezone(value):
+            raise ValueError("must be an IANA time zone name such as Europe/Berlin")
+        return value
+
+    def venue(self, venue_id: str = "") -> Venue:
+        return Venue(venue_id, self.name, self.city, self.address, self.country, self.timezone)
 
 
 class TicketTypeIn(Strict):
@@ -275,10 +296,12 @@ class VenueOut(BaseModel):
     city: str
     address: str
     country: str
+    timezone: str
 
     @classmethod
     def of(cls, v: Venue) -> VenueOut:
-        return cls(id=v.id, name=v.name, city=v.city, address=v.address, country=v.country)
+        return cls(id=v.id, name=v.name, city=v.city, address=v.address, country=v.country,
+                   timezone=v.timezone)
 
 
 class TicketTypeOut(BaseModel):
@@ -346,3 +369,14 @@ class ProblemOut(BaseModel):
     status: int
     detail: str
     field: str | None = None
+
+
+class PasswordPolicyOut(BaseModel):
+    """What registration and password change accept (the server's rules, stated up front)."""
+
+    min_length: int
+    max_length: int
+    min_distinct: Annotated[int, Field(description="different characters at least")]
+    rejects_common: Annotated[bool, Field(description="well-known breached passwords refused")]
+    rejects_email_name: Annotated[bool, Field(
+        description="the part of the email before @ may not appear in the password")]

@@ -17,6 +17,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from shared.errors import EmailTaken, InvalidInput, Unauthorized
 from shared.models import Principal, User
@@ -38,6 +39,8 @@ COMMON = frozenset({
     "welcome123", "football123", "administrator", "qwertyuiop1", "changeme123",
 })
 LOCAL_CACHE_MAX = 50_000
+PASSWORD_MAX_LENGTH = 128
+PASSWORD_MIN_DISTINCT = 4
 log = logging.getLogger(__name__)
 
 
@@ -45,16 +48,32 @@ def password_problem(password: str, email: str, min_length: int) -> str | None:
     """Why a password is refused, or None. Length over composition rules (NIST 800-63B)."""
     if len(password) < min_length:
         return f"password must have at least {min_length} characters"
-    if len(password) > 128:
-        return "password must have at most 128 characters"
-    if len(set(password)) < 4:
-        return "password must use at least 4 different characters"
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"password must have at most {PASSWORD_MAX_LENGTH} characters"
+    if len(set(password)) < PASSWORD_MIN_DISTINCT:
+        return f"password must use at least {PASSWORD_MIN_DISTINCT} different characters"
     if password.lower() in COMMON:
         return "this password is too common"
     local = email.split("@", maxsplit=1)[0].lower()
     if len(local) >= 4 and local in password.lower():
         return "password must not contain your email name"
     return None
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    """The rules ``password_problem`` applies, for forms to state up front (one source)."""
+
+    min_length: int
+    max_length: int = PASSWORD_MAX_LENGTH
+    min_distinct: int = PASSWORD_MIN_DISTINCT
+    rejects_common: bool = True
+    rejects_email_name: bool = True
+
+
+def password_policy(settings: Settings) -> PasswordPolicy:
+    return PasswordPolicy(min_length=settings.password_min_length)
+
 
 
 def token_hash(token: str) -> str:

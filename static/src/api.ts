@@ -79,7 +79,7 @@ function safeJson(text: string): unknown {
 
 // Shapes of the API's answers (see /api/openapi.json).
 export interface TicketType { id: string; name: string; price: number; currency: string; capacity: number }
-export interface Venue { id: string; name: string; city: string; address: string; country: string }
+export interface Venue { id: string; name: string; city: string; address: string; country: string; timezone: string }
 export interface EventInfo {
   id: string; name: string; description: string; category: string; starts_at: string;
   venue: Venue; ticket_types: TicketType[]; currency: string; per_user_limit: number;

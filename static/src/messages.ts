@@ -23,12 +23,51 @@ const BY_CODE: Record<string, (e: ApiError) => Message> = {
   "not-found": () => ({ text: "We couldn't find that. It may have been removed, or it belongs to another account." }),
   unauthorized: () => ({ text: "Please log in to continue." }),
   "email-taken": () => ({ text: "An account with this email already exists.", next: "Log in instead." }),
-  "invalid-input": (e) => ({ text: e.message }),
+  "invalid-input": (e) => ({ text: withoutField(e) }),
   "dependency-unavailable": () => ({
     text: "The shop is very busy right now.",
     next: "Wait a moment and try again; nothing was charged.",
   }),
 };
+
+/**
+ * The server names the field first in ``detail`` ("password: password must have ...") for
+ * API clients; a form shows the message next to the field, so the prefix goes.
+ */
+export function withoutField(e: ApiError): string {
+  const text = e.field && e.message.startsWith(`${e.field}: `) ? e.message.slice(e.field.length + 2) : e.message;
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+const LABELS: Record<string, string> = {
+  name: "Name", description: "Description", category: "Category", starts_at: "Starts at",
+  currency: "Currency", per_user_limit: "Tickets per buyer", venue: "Venue", venue_id: "Venue",
+  "venue.name": "Venue name", "venue.city": "City", "venue.address": "Address",
+  "venue.country": "Country", "venue.timezone": "Time zone", ticket_types: "Ticket types",
+  price: "Price", capacity: "Capacity", promo_code: "Promo code",
+  email: "Email", password: "Password", display_name: "Your name",
+};
+
+/** "ticket_types[1].price" -> "Ticket type 2, price": how a form names a field it shows. */
+export function fieldLabel(field: string): string {
+  const m = /^ticket_types\[(\d+)\](?:\.(\w+))?$/.exec(field);
+  if (m) return `Ticket type ${Number(m[1]) + 1}${m[2] ? `, ${(LABELS[m[2]] ?? m[2]).toLowerCase()}` : ""}`;
+  return LABELS[field] ?? field.replace(/[._]/g, " ");
+}
+
+/** A field's error shown at the field: the server's words for bad input, else the buyer message. */
+export function fieldText(e: ApiError): string {
+  if (e.status === 422) return withoutField(e);
+  const m = describe(e);
+  return [m.text, m.next].filter(Boolean).join(" ");
+}
+
+/** A field's error for a form-level alert: "Tickets per buyer: must be at most 50". */
+export function fieldMessage(e: ApiError): Message {
+  if (!e.field) return describe(e);
+  const text = e.status === 422 ? withoutField(e) : describe(e).text;
+  return { text: `${fieldLabel(e.field)}: ${text.charAt(0).toLowerCase()}${text.slice(1)}` };
+}
 
 export function describe(error: unknown): Message {
   if (error instanceof NetworkError) {

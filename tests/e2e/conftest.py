@@ -8,9 +8,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,6 +21,10 @@ from shared.local.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
+# axe-core, the accessibility rules engine, from the web app's dev dependencies.
+AXE = ROOT / "static" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_URL = "/__browser-tests__/axe.min.js"  # never a route of the app; answered by the context
+BLOCKING = ("serious", "critical")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps dialling out, and this network refuses.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -106,14 +111,59 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
-@pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A phone-sized page (375 px); its final state is saved as a screenshot artifact."""
-    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="en-GB",
-                                  timezone_id="UTC")
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """Keep each phase's report on the test item, so fixtures can see whether it passed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def audit(page: Page) -> None:
+    """Run axe-core on the page as it is now; fail on any serious or critical violation.
+
+    axe is injected with ``add_script_tag`` from a same-origin URL that the browser context
+    answers with the file (``new_page``), so the page's CSP (``script-src 'self'``) stays in
+    force: an inline script would need the CSP bypassed, and then the tests could no longer
+    see the app break it."""
+    page.wait_for_load_state("domcontentloaded")
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.add_script_tag(url=AXE_URL)
+    violations = page.evaluate("""async () => {
+        const r = await window.axe.run(document, { resultTypes: ["violations"] });
+        return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + ": " + n.failureSummary) }));
+    }""")
+    blocking = [v for v in violations if v["impact"] in BLOCKING]
+    assert not blocking, f"axe-core on {page.url}: " + "; ".join(
+        f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes']}" for v in blocking)
+
+
+def new_page(browser: Browser, *, width: int = 375, height: int = 812,
+             timezone_id: str = "UTC") -> Page:
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} missing: `make test` installs the web app's dev dependencies")
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB",
+                                  timezone_id=timezone_id)
+    context.route(f"**{AXE_URL}", lambda route: route.fulfill(
+        path=str(AXE), content_type="text/javascript"))
     pg = context.new_page()
     pg.set_default_timeout(15_000)
+    return pg
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A phone-sized page (375 px); its final state is checked with axe-core and saved as a
+    screenshot artifact."""
+    pg = new_page(browser)
     yield pg
     ARTIFACTS.mkdir(exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    try:
+        call = getattr(request.node, "rep_call", None)
+        if call is not None and call.passed:  # an earlier failure says more than axe would
+            audit(pg)
+    finally:
+        pg.context.close()

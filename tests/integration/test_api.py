@@ -288,3 +288,25 @@ async def test_admin_edits_reach_the_next_hold(rt: Runtime, live: Live) -> None:
                                  json={"items": [{"ticket_type_id": ga, "quantity": 1}]})
         assert over.status_code == 403
     await assert_invariant(rt, event.id)
+
+
+async def test_password_policy_states_the_rules_register_applies(live: Live) -> None:
+    async with live.client() as anon:
+        r = await anon.get("/api/auth/password-policy")
+        assert r.status_code == 200 and "max-age" in r.headers["cache-control"]
+        policy = r.json()
+        assert policy["min_length"] == live.settings.password_min_length
+        short = "k7#q" * 10
+        refused = await anon.post("/api/auth/register", json={
+            "email": "pol@example.com", "password": short[:policy["min_length"] - 1],
+            "display_name": "Pol"})
+        assert refused.status_code == 422 and refused.json()["field"] == "password"
+        assert str(policy["min_length"]) in refused.json()["detail"]
+        accepted = await anon.post("/api/auth/register", json={
+            "email": "pol@example.com", "password": short[:policy["min_length"]],
+            "display_name": "Pol"})
+        assert accepted.status_code == 201
+        too_long = await anon.post("/api/auth/register", json={
+            "email": "pol2@example.com", "password": "k7#q" * 40, "display_name": "Pol"})
+        assert too_long.status_code == 422
+        assert len("k7#q" * 40) > policy["max_length"]

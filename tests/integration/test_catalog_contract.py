@@ -137,8 +137,8 @@ def test_cosmos_query_is_parameterized() -> None:
 
 async def test_venues_round_trip_and_list_by_name(store: Store) -> None:
     names = ["Zenith", "Atrium", "Mill"]
-    made = [await store.put_venue(Venue(str(uuid.uuid4()), n, "Porto", "1 Rua", "PT"))
-            for n in names]
+    made = [await store.put_venue(Venue(str(uuid.uuid4()), n, "Porto", "1 Rua", "PT",
+                                        "Europe/Lisbon")) for n in names]
     got = await store.get_venue(made[0].id)
     assert got == made[0]
     seen: list[str] = []
@@ -151,3 +151,9 @@ async def test_venues_round_trip_and_list_by_name(store: Store) -> None:
     assert seen == sorted(names)
     await store.put_venue(replace(made[0], name="Zenith Hall"))
     assert (await store.get_venue(made[0].id)).name == "Zenith Hall"  # type: ignore[union-attr]
+
+
+def test_documents_from_before_venue_zones_read_as_utc() -> None:
+    doc = event("Old", "2027-01-01T20:00:00Z").to_document()
+    del doc["venue"]["timezone"]
+    assert Event.from_document(doc).venue.timezone == "UTC"

@@ -150,3 +150,32 @@ async def test_venues_are_shared_and_edits_reach_their_events(rt: Runtime, live:
         assert (await c.get(f"/api/venues/{venue['id']}")).json()["name"] == "Coliseu dos Recreios"
         assert (await c.get("/api/venues/nope")).status_code == 404
     await assert_invariant(rt, first["id"])
+
+
+async def test_venues_carry_an_iana_time_zone(rt: Runtime, live: Live) -> None:
+    admin, _ = await make_buyer(rt, role="admin")
+    body = {"name": "Zoned", "starts_at": "2027-03-28T00:30:00Z",
+            "ticket_types": [{"name": "GA", "price": 100, "capacity": 5}]}
+    async with live.client(admin) as a:
+        made = await a.post("/api/admin/events", json={
+            **body, "venue": {"name": "Philharmonie", "city": "Berlin",
+                              "timezone": "Europe/Berlin"}})
+        assert made.status_code == 201, made.text
+        event = made.json()
+        assert event["venue"]["timezone"] == "Europe/Berlin"
+        # The instant is stored as given; the zone only says how to show it.
+        assert event["starts_at"] == "2027-03-28T00:30:00Z"
+        for bad in ("Mars/Olympus", "../../etc/passwd", "", "europe/berlin", "localtime"):
+            refused = await a.post("/api/admin/events", json={
+                **body, "venue": {"name": "X", "city": "Y", "timezone": bad}})
+            assert refused.status_code == 422, bad
+            assert refused.json()["field"] == "venue.timezone"
+        moved = await a.patch(f"/api/admin/events/{event['id']}", json={
+            "venue": {"name": "Philharmonie", "city": "Berlin", "timezone": "America/New_York"}})
+        assert moved.json()["venue"]["timezone"] == "America/New_York"
+        plain = (await a.post("/api/admin/venues", json={"name": "Old", "city": "Porto"})).json()
+        assert plain["timezone"] == "UTC"  # the documented default
+    async with live.client() as c:
+        detail = (await c.get(f"/api/events/{event['id']}")).json()
+        assert detail["venue"]["timezone"] == "America/New_York"
+    await assert_invariant(rt, event["id"])

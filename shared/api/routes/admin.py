@@ -36,8 +36,7 @@ async def create_event(body: EventIn, rt: RuntimeDep, admin: AdminDep,
         raise InvalidInput("give either venue (a new one) or venue_id (an existing one)",
                            field="venue")
     v = body.venue
-    venue = (Venue(id="", name=v.name, city=v.city, address=v.address, country=v.country)
-             if v else Venue(id=body.venue_id or "", name="", city=""))
+    venue = v.venue() if v else Venue(id=body.venue_id or "", name="", city="")
     event = await rt.catalog.create_event(EventDraft(
         name=body.name, description=body.description, category=body.category,
         starts_at=body.starts_at, venue=venue,
@@ -57,8 +56,7 @@ async def update_event(event_id: str, body: EventPatchIn, rt: RuntimeDep,
     event = await rt.catalog.update_event(event_id, EventEdit(
         name=body.name, description=body.description, category=body.category,
         starts_at=body.starts_at,
-        venue=Venue(id="", name=v.name, city=v.city, address=v.address, country=v.country)
-        if v else None,
+        venue=v.venue() if v else None,
         per_user_limit=body.per_user_limit, image_url=body.image_url,
         ticket_types=tuple(TicketTypeEdit(t.id or "", t.name, t.price, t.capacity)
                            for t in body.ticket_types),
@@ -121,7 +119,7 @@ async def list_offers(event_id: str, rt: RuntimeDep, _admin: AdminDep) -> Offers
 @router.post("/venues", status_code=201, response_model=VenueOut)
 async def create_venue(body: VenueIn, rt: RuntimeDep, admin: AdminDep) -> VenueOut:
     return VenueOut.of(await rt.catalog.put_venue(
-        Venue("", body.name, body.city, body.address, body.country), admin))
+        body.venue(), admin))
 
 
 @router.put("/venues/{venue_id}", response_model=VenueOut)
@@ -129,4 +127,4 @@ async def update_venue(venue_id: str, body: VenueIn, rt: RuntimeDep,
                        admin: AdminDep) -> VenueOut:
     """Replace a venue's details; every event held there shows them at once."""
     return VenueOut.of(await rt.catalog.put_venue(
-        Venue(venue_id, body.name, body.city, body.address, body.country), admin))
+        body.venue(venue_id), admin))

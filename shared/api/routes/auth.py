@@ -6,6 +6,8 @@ repeated failures (see ``services/limits.py``).
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter, Request, Response
 
 from shared.api.deps import RuntimeDep, UserDep, bearer_token, client_ip, proxy_hops
@@ -13,11 +15,13 @@ from shared.api.schemas import (
     LoginIn,
     LoginOut,
     PasswordChangeIn,
+    PasswordPolicyOut,
     RegisterIn,
     RegisterOut,
     UserOut,
 )
 from shared.models import Principal, iso
+from shared.services.accounts import password_policy
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
@@ -26,6 +30,13 @@ def _login_out(token: str, p: Principal) -> LoginOut:
     return LoginOut(token=token, expires_at=iso(p.expires_at),
                     user=UserOut(user_id=p.user_id, email=p.email,
                                  display_name=p.display_name, role=p.role))
+
+
+@router.get("/auth/password-policy", response_model=PasswordPolicyOut)
+async def get_password_policy(rt: RuntimeDep, response: Response) -> PasswordPolicyOut:
+    """The password rules, so the register form states them before a buyer types."""
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return PasswordPolicyOut(**asdict(password_policy(rt.settings)))
 
 
 @router.post("/auth/register", status_code=201, response_model=RegisterOut)

@@ -1,22 +1,21 @@
 // Organiser pages (admin): create an event with its venue and ticket types, or edit one:
 // details, prices, capacities (never below what is sold or held), new ticket types, and
-// publishing or cancelling the sale.
+// publishing or cancelling the sale. The start is entered as the venue's wall-clock time in
+// the venue's time zone and sent as the instant it names (summer time included).
 import { useEffect, useState, type FormEvent } from "react";
 import { api, ApiError, type EventInfo } from "../api";
 import { Alert } from "../components/Alert";
 import { Page } from "../components/Page";
-import { describe, type Message } from "../messages";
+import { allZones, browserZone, wallClock, zonedInstant } from "../format";
+import { describe, fieldMessage, type Message } from "../messages";
 import { navigate } from "../router";
 
 interface TypeRow { id?: string; name: string; price: string; capacity: string }
 
-function localInput(iso: string): string {
-  const d = new Date(iso);
-  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
-}
+const ZONES = allZones();
 
 export function AdminEventPage({ eventId }: { eventId?: string }) {
-  const [f, setF] = useState({ name: "", description: "", category: "music", starts_at: "", venue_name: "", city: "", address: "", country: "", currency: "EUR", per_user_limit: "8" });
+  const [f, setF] = useState({ name: "", description: "", category: "music", starts_at: "", venue_name: "", city: "", address: "", country: "", timezone: browserZone(), currency: "EUR", per_user_limit: "8" });
   const [types, setTypes] = useState<TypeRow[]>([{ name: "General admission", price: "", capacity: "" }]);
   const [error, setError] = useState<Message | null>(null);
   const [busy, setBusy] = useState(false);
@@ -26,8 +25,8 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
     if (!eventId) return;
     api<EventInfo>(`/api/events/${eventId}`, { fresh: true })
       .then((ev) => {
-        setF({ name: ev.name, description: ev.description, category: ev.category || "music", starts_at: localInput(ev.starts_at),
-          venue_name: ev.venue.name, city: ev.venue.city, address: ev.venue.address, country: ev.venue.country,
+        setF({ name: ev.name, description: ev.description, category: ev.category || "music", starts_at: wallClock(ev.starts_at, ev.venue.timezone),
+          venue_name: ev.venue.name, city: ev.venue.city, address: ev.venue.address, country: ev.venue.country, timezone: ev.venue.timezone,
           currency: ev.currency, per_user_limit: String(ev.per_user_limit) });
         setTypes(ev.ticket_types.map((t) => ({ id: t.id, name: t.name, price: (t.price / 100).toFixed(2), capacity: String(t.capacity) })));
         setStatus(ev.status);
@@ -40,16 +39,21 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
     setError(null);
+    const startsAt = zonedInstant(f.starts_at, f.timezone);
+    if (!startsAt) {
+      setError({ text: `Starts at: ${f.starts_at.replace("T", " ")} doesn't exist in ${f.timezone} (the clocks skip that hour).`, next: "Choose a time outside the change to summer time." });
+      return;
+    }
+    setBusy(true);
     try {
-      const venue = { name: f.venue_name, city: f.city, address: f.address, country: f.country };
+      const venue = { name: f.venue_name, city: f.city, address: f.address, country: f.country, timezone: f.timezone };
       const saved = eventId
         ? await api<EventInfo>(`/api/admin/events/${eventId}`, {
             method: "PATCH",
             body: {
               name: f.name, description: f.description, category: f.category,
-              starts_at: new Date(f.starts_at).toISOString(), venue, per_user_limit: Number(f.per_user_limit),
+              starts_at: startsAt, venue, per_user_limit: Number(f.per_user_limit),
               ticket_types: types.map((t) => ({ ...(t.id ? { id: t.id } : {}), name: t.name, price: Math.round(Number(t.price) * 100), capacity: Number(t.capacity) })),
             },
           })
@@ -57,16 +61,15 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
         method: "POST",
         body: {
           name: f.name, description: f.description, category: f.category,
-          starts_at: f.starts_at ? new Date(f.starts_at).toISOString() : "",
-          venue: { name: f.venue_name, city: f.city, address: f.address, country: f.country },
+          starts_at: startsAt,
+          venue,
           currency: f.currency, per_user_limit: Number(f.per_user_limit),
           ticket_types: types.map((t) => ({ name: t.name, price: Math.round(Number(t.price) * 100), capacity: Number(t.capacity) })),
         },
       });
       navigate(`/events/${saved.id}`);
     } catch (err) {
-      const m = describe(err);
-      setError(err instanceof ApiError && err.field ? { text: `${err.field}: ${m.text}` } : m);
+      setError(err instanceof ApiError && err.field ? fieldMessage(err) : describe(err));
       setBusy(false);
     }
   };
@@ -95,7 +98,10 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
               {["music", "classical", "sports", "comedy", "theatre", "family"].map((c) => <option key={c}>{c}</option>)}
             </select>
           </label>
-          <label>Starts at<input type="datetime-local" required value={f.starts_at} onChange={set("starts_at")} /></label>
+          <label>Starts at (local time at the venue)
+            <input type="datetime-local" required value={f.starts_at} onChange={set("starts_at")} aria-describedby="starts-zone" />
+          </label>
+          <p id="starts-zone" className="field-hint">In the venue's time zone, {f.timezone}: buyers see this time with the zone, wherever they are.</p>
           <label>Currency<input required pattern="[A-Za-z]{3}" maxLength={3} value={f.currency} onChange={set("currency")} readOnly={!!eventId} /></label>
           <label>Tickets per buyer<input type="number" min={1} max={50} required value={f.per_user_limit} onChange={set("per_user_limit")} /></label>
         </fieldset>
@@ -105,6 +111,11 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
           <label>City<input required value={f.city} onChange={set("city")} /></label>
           <label>Address<input value={f.address} onChange={set("address")} /></label>
           <label>Country<input value={f.country} onChange={set("country")} /></label>
+          <label>Time zone
+            <select required value={f.timezone} onChange={set("timezone")}>
+              {(ZONES.includes(f.timezone) ? ZONES : [f.timezone, ...ZONES]).map((z) => <option key={z} value={z}>{z.replace(/_/g, " ")}</option>)}
+            </select>
+          </label>
         </fieldset>
         <fieldset>
           <legend>Ticket types</legend>

@@ -1,9 +1,10 @@
 // Log in and register. After either, the buyer returns to where they were (?next=).
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { api, ApiError, type Session } from "../api";
 import { Alert } from "../components/Alert";
 import { Page } from "../components/Page";
-import { describe, type Message } from "../messages";
+import { describe, fieldText, type Message } from "../messages";
+import { policyText, type PasswordPolicy } from "../password";
 import { navigate } from "../router";
 import { useSession } from "../session";
 
@@ -11,20 +12,26 @@ function safeNext(next: string | null): string {
   return next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
 }
 
-function Field({ label, name, type = "text", value, onChange, error, autoComplete }: {
-  label: string; name: string; type?: string; value: string; onChange(v: string): void; error?: string; autoComplete?: string;
+function Field({ label, name, type = "text", value, onChange, error, hint, autoComplete, minLength, maxLength }: {
+  label: string; name: string; type?: string; value: string; onChange(v: string): void; error?: string;
+  hint?: string; autoComplete?: string; minLength?: number; maxLength?: number;
 }) {
   const id = `f-${name}`;
+  const describedBy = [hint && `${id}-hint`, error && `${id}-err`].filter(Boolean).join(" ") || undefined;
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
+      {hint && <p id={`${id}-hint`} className="field-hint">{hint}</p>}
       <input id={id} name={name} type={type} value={value} required autoComplete={autoComplete}
-        aria-invalid={error ? true : undefined} aria-describedby={error ? `${id}-err` : undefined}
+        minLength={minLength} maxLength={maxLength}
+        aria-invalid={error ? true : undefined} aria-describedby={describedBy}
         onChange={(e) => onChange(e.target.value)} />
       {error && <p id={`${id}-err`} className="field-error">{error}</p>}
     </div>
   );
 }
+
+const REGISTER_FIELDS = ["display_name", "email", "password"];
 
 export function LoginPage({ next }: { next: string | null }) {
   const { signIn } = useSession();
@@ -64,7 +71,17 @@ export function RegisterPage({ next }: { next: string | null }) {
   const [form, setForm] = useState({ display_name: "", email: "", password: "" });
   const [error, setError] = useState<ApiError | Message | null>(null);
   const [busy, setBusy] = useState(false);
-  const fieldError = (f: string) => (error instanceof ApiError && error.field === f ? error.message : undefined);
+  const [policy, setPolicy] = useState<PasswordPolicy | null>(null);
+  useEffect(() => {
+    api<PasswordPolicy>("/api/auth/password-policy").then(setPolicy).catch(() => setPolicy(null));
+  }, []);
+  // A field's error is shown under that field only; anything else in the alert.
+  const onField = error instanceof ApiError && !!error.field && REGISTER_FIELDS.includes(error.field);
+  const fieldError = (f: string) => (onField && error instanceof ApiError && error.field === f ? fieldText(error) : undefined);
+  useEffect(() => {
+    // Focus reads the field with its error to a screen reader, like the alert would.
+    if (onField && error instanceof ApiError) document.getElementById(`f-${error.field}`)?.focus();
+  }, [error, onField]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -85,11 +102,12 @@ export function RegisterPage({ next }: { next: string | null }) {
       <form onSubmit={submit} className="narrow">
         <Field label="Your name" name="display_name" value={form.display_name} onChange={(v) => setForm({ ...form, display_name: v })} autoComplete="name" error={fieldError("display_name")} />
         <Field label="Email" name="email" type="email" value={form.email} onChange={(v) => setForm({ ...form, email: v })} autoComplete="email" error={fieldError("email")} />
-        <Field label="Password (at least 8 characters)" name="password" type="password" value={form.password} onChange={(v) => setForm({ ...form, password: v })} autoComplete="new-password" error={fieldError("password")} />
-        {error && !(error instanceof ApiError) && <Alert message={error} />}
-        {error instanceof ApiError && <Alert message={describe(error)} />}
+        <Field label="Password" name="password" type="password" value={form.password} onChange={(v) => setForm({ ...form, password: v })} autoComplete="new-password"
+          hint={policy ? policyText(policy) : undefined} minLength={policy?.min_length} maxLength={policy?.max_length} error={fieldError("password")} />
+        {error && !onField && <Alert message={error instanceof ApiError ? describe(error) : error} />}
         <button type="submit" disabled={busy}>{busy ? "Creating…" : "Create account"}</button>
       </form>
+      <p>Already have an account? <a href={`/login?next=${encodeURIComponent(safeNext(next))}`} onClick={(e) => { e.preventDefault(); navigate(`/login?next=${encodeURIComponent(safeNext(next))}`); }}>Log in</a></p>
     </Page>
   );
 }

@@ -1,11 +1,13 @@
 // One event: details, ticket types with live availability, quantity pickers, and the hold.
+// Only an event on sale offers pickers; a buyer sent to log in comes back to their choice.
 import { useCallback, useEffect, useState } from "react";
-import { api, type Availability, type EventInfo, type Hold } from "../api";
+import { api, ApiError, type Availability, type EventInfo, type Hold } from "../api";
 import { Alert } from "../components/Alert";
 import { Loading, Page } from "../components/Page";
 import { QuantityPicker } from "../components/QuantityPicker";
-import { money, when } from "../format";
-import { describe, type Message } from "../messages";
+import { eventTime, money } from "../format";
+import { describe, fieldText, type Message } from "../messages";
+import { clearPending, readPending, savePending } from "../pending";
 import { navigate } from "../router";
 import { useSession } from "../session";
 
@@ -16,10 +18,16 @@ export function EventPage({ id }: { id: string }) {
   const isAdmin = user?.role === "admin";
   const [event, setEvent] = useState<EventInfo | null>(null);
   const [available, setAvailable] = useState<Record<string, number>>({});
-  const [qty, setQty] = useState<Record<string, number>>({});
+  const [qty, setQty] = useState<Record<string, number>>(() => readPending(id)?.qty ?? {});
   const [error, setError] = useState<Message | null>(null);
+  const [promoError, setPromoError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const [promo, setPromo] = useState("");
+  const [promo, setPromo] = useState(() => readPending(id)?.promo ?? "");
+
+  useEffect(() => {
+    // Back from logging in: the choice is restored into the pickers; storage has done its job.
+    if (user) clearPending(id);
+  }, [user, id]);
 
   const refresh = useCallback(async () => {
     const a = await api<Availability>(`/api/events/${id}/availability`);
@@ -45,21 +53,29 @@ export function EventPage({ id }: { id: string }) {
   const chosen = Object.values(qty).reduce((a, b) => a + b, 0);
   const total = event.ticket_types.reduce((sum, t) => sum + (qty[t.id] ?? 0) * t.price, 0);
   const room = event.per_user_limit - chosen;
+  const onSale = event.status === "on_sale";
 
   const hold = async () => {
     if (!user) {
+      savePending(id, { qty, promo });
       navigate(`/login?next=${encodeURIComponent(`/events/${id}`)}`);
       return;
     }
     setBusy(true);
     setError(null);
+    setPromoError(null);
     try {
       const items = Object.entries(qty).filter(([, q]) => q > 0).map(([ticket_type_id, quantity]) => ({ ticket_type_id, quantity }));
       const body = promo.trim() ? { items, promo_code: promo.trim() } : { items };
       const h = await api<Hold>(`/api/events/${id}/holds`, { method: "POST", body });
       navigate(`/holds/${h.hold_id}`);
     } catch (e) {
-      setError(describe(e));
+      // A promo code problem belongs next to the promo field; everything else in the alert.
+      if (e instanceof ApiError && e.field === "promo_code") {
+        setPromoError(fieldText(e));
+        // Focus reads the field with its error to a screen reader, like the alert would.
+        document.getElementById("promo")?.focus();
+      } else setError(describe(e));
       refresh().catch(() => undefined);
     } finally {
       setBusy(false);
@@ -69,7 +85,7 @@ export function EventPage({ id }: { id: string }) {
   return (
     <Page title={event.name}>
       <p className="event-meta">
-        <span>{when(event.starts_at)}</span>
+        <time dateTime={event.starts_at}>{eventTime(event.starts_at, event.venue.timezone)}</time>
         <span>{event.venue.name}, {event.venue.address ? `${event.venue.address}, ` : ""}{event.venue.city}</span>
       </p>
       {event.status !== "on_sale" && (
@@ -82,37 +98,46 @@ export function EventPage({ id }: { id: string }) {
         <p><a href={`/admin/events/${id}/edit`} onClick={(e) => { e.preventDefault(); navigate(`/admin/events/${id}/edit`); }}>Edit event</a></p>
       )}
       <h2>Tickets</h2>
-      <p className="muted">Up to {event.per_user_limit} tickets per buyer. Availability updates live.</p>
+      {onSale && <p className="muted">Up to {event.per_user_limit} tickets per buyer. Availability updates live.</p>}
       <ul className="ticket-types">
         {event.ticket_types.map((t) => {
           const left = available[t.id];
-          const soldOut = left === 0;
+          const soldOut = onSale && left === 0;
           const max = Math.max(0, Math.min(left ?? 0, (qty[t.id] ?? 0) + room));
           return (
             <li key={t.id} className={soldOut ? "sold-out" : ""}>
               <div>
                 <strong id={`tt-${t.id}`}>{t.name}</strong>
                 <span className="price">{money(t.price, t.currency)}</span>
-                <span className="availability" aria-live="polite">
-                  {left === undefined ? "…" : soldOut ? "Sold out" : `${left} left`}
-                </span>
+                {onSale && (
+                  <span className="availability" aria-live="polite">
+                    {left === undefined ? "…" : soldOut ? "Sold out" : `${left} left`}
+                  </span>
+                )}
               </div>
-              <QuantityPicker id={`qty-${t.id}`} label={t.name} value={qty[t.id] ?? 0} max={max} onChange={(n) => setQty({ ...qty, [t.id]: n })} />
+              {onSale && <QuantityPicker id={`qty-${t.id}`} label={t.name} value={qty[t.id] ?? 0} max={max} onChange={(n) => setQty({ ...qty, [t.id]: n })} />}
             </li>
           );
         })}
       </ul>
-      <div className="field promo">
-        <label htmlFor="promo">Promo code (optional)</label>
-        <input id="promo" name="promo" value={promo} autoComplete="off" maxLength={32} onChange={(e) => setPromo(e.target.value)} />
-      </div>
-      {error && <Alert message={error} />}
-      <div className="hold-bar">
-        <span>{chosen} ticket{chosen === 1 ? "" : "s"} · <strong>{money(total, event.currency)}</strong></span>
-        <button type="button" onClick={hold} disabled={busy || (user !== null && chosen === 0)}>
-          {busy ? "Holding…" : user ? "Hold tickets" : "Log in to buy"}
-        </button>
-      </div>
+      {onSale && (
+        <>
+          <div className="field promo">
+            <label htmlFor="promo">Promo code (optional)</label>
+            <input id="promo" name="promo" value={promo} autoComplete="off" maxLength={32}
+              aria-invalid={promoError ? true : undefined} aria-describedby={promoError ? "promo-err" : undefined}
+              onChange={(e) => { setPromo(e.target.value); setPromoError(null); }} />
+            {promoError && <p id="promo-err" className="field-error">{promoError}</p>}
+          </div>
+          {error && <Alert message={error} />}
+          <div className="hold-bar">
+            <span>{chosen} ticket{chosen === 1 ? "" : "s"} · <strong>{money(total, event.currency)}</strong></span>
+            <button type="button" onClick={hold} disabled={busy || (user !== null && chosen === 0)}>
+              {busy ? "Holding…" : user ? "Hold tickets" : "Log in to buy"}
+            </button>
+          </div>
+        </>
+      )}
     </Page>
   );
 }

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { api, type EventInfo, type EventPage } from "../api";
 import { Alert } from "../components/Alert";
 import { Loading, Page } from "../components/Page";
-import { money, shortDate } from "../format";
+import { eventDate, money } from "../format";
 import { describe, type Message } from "../messages";
 import { navigate } from "../router";
 
@@ -88,7 +88,7 @@ export function EventsPage({ search }: { search: URLSearchParams }) {
               <a href={`/events/${ev.id}`} onClick={(e) => { e.preventDefault(); navigate(`/events/${ev.id}`); }}>
                 <span className="event-category">{ev.category}</span>
                 <h2>{ev.name}</h2>
-                <p>{shortDate(ev.starts_at)}</p>
+                <p><time dateTime={ev.starts_at}>{eventDate(ev.starts_at, ev.venue.timezone)}</time></p>
                 <p>{ev.venue.name}, {ev.venue.city}</p>
                 <p className="from-price">From {money(Math.min(...ev.ticket_types.map((t) => t.price)), ev.currency)}</p>
               </a>

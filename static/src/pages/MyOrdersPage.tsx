@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import { api, type Order } from "../api";
 import { Alert } from "../components/Alert";
 import { Loading, Page } from "../components/Page";
-import { money, shortDate } from "../format";
+import { localDate, money } from "../format";
 import { describe, type Message } from "../messages";
 import { navigate } from "../router";
 
@@ -24,7 +24,7 @@ export function MyOrdersPage() {
             <li key={o.order_id}>
               <a href={`/orders/${o.order_id}`} onClick={(e) => { e.preventDefault(); navigate(`/orders/${o.order_id}`); }}>
                 <span className={`badge badge-${o.status}`}>{o.status}</span>
-                <span>{shortDate(o.created_at)}</span>
+                <span>Ordered <time dateTime={o.created_at}>{localDate(o.created_at)}</time></span>
                 <span>{o.tickets.length} ticket{o.tickets.length === 1 ? "" : "s"}</span>
                 <strong>{money(o.total, o.currency)}</strong>
               </a>

@@ -5,7 +5,7 @@ import { api, type EventInfo, type Order } from "../api";
 import { Alert } from "../components/Alert";
 import { Loading, Page } from "../components/Page";
 import { TicketQr } from "../components/TicketQr";
-import { money, when } from "../format";
+import { eventTime, money } from "../format";
 import { describe, orderFailure, type Message } from "../messages";
 import { navigate } from "../router";
 
@@ -66,7 +66,7 @@ export function OrderPage({ id }: { id: string }) {
   return (
     <Page title="You're going!">
       <p role="status">
-        Order confirmed{event ? <> for <strong>{event.name}</strong>, {when(event.starts_at)}</> : null}. Total paid {money(order.total, order.currency)}.
+        Order confirmed{event ? <> for <strong>{event.name}</strong>, <time dateTime={event.starts_at}>{eventTime(event.starts_at, event.venue.timezone)}</time></> : null}. Total paid {money(order.total, order.currency)}.
       </p>
       <p className="muted">Show a ticket's QR code at the door. Each code admits one person.</p>
       <div className="tickets">
