@@ -294,7 +294,7 @@ resource func 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'RECONCILE_SCHEDULE', value: '0 */1 * * * *' }
         { name: 'LEAP_DATA_DIR', value: '/tmp/leap' }
         { name: 'SEED_DEMO', value: 'false' }
-        { name: 'TRUST_FORWARDED_FOR', value: 'true' }
+        { name: 'FORWARDED_HOPS', value: '1' }  // the front end appends the client's address
         { name: 'CORS_ORIGINS', value: 'https://${webHostname}' }
         // Passive: the API answers (Front Door's probe, and traffic if the primary fails), but
         // payments and the reconciler wait for the runbook to make this region the active one.
