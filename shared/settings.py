@@ -502,25 +502,39 @@ def markdown_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-def load_or_exit(env: Mapping[str, str] | None = None) -> Settings:
-    """For command-line entry points: the settings, or the problems on stderr and exit 2."""
-    try:
-        return Settings.from_env(env)
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        raise SystemExit(2) from None
+README = Path(__file__).resolve().parents[1] / "README.md"
+TABLE_BEGIN = "<!-- settings-table:begin (generated: python -m shared.settings --markdown) -->\n"
+TABLE_END = "<!-- settings-table:end -->\n"
+
+
+def readme_table(readme: str) -> str:
+    """The generated block of the README's text (between the markers)."""
+    start = readme.index(TABLE_BEGIN) + len(TABLE_BEGIN)
+    return readme[start:readme.index(TABLE_END, start)]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shared.settings",
-                                     description="check or document the settings")
+    parser = argparse.ArgumentParser(
+        prog="python -m shared.settings",
+        description="check the environment's settings (exit 2 naming each bad variable), or "
+                    "print or rewrite the README's configuration table")
     parser.add_argument("--markdown", action="store_true",
                         help="print the README's configuration table")
+    parser.add_argument("--write-readme", action="store_true",
+                        help="rewrite the table in README.md from the model")
     args = parser.parse_args(argv)
     if args.markdown:
         sys.stdout.write(markdown_table())
         return 0
-    settings = load_or_exit()
+    if args.write_readme:
+        text = README.read_text()
+        README.write_text(text.replace(readme_table(text), markdown_table(), 1))
+        return 0
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     print(f"settings are valid ({len(type(settings).model_fields)} variables)")
     return 0
 
