@@ -107,12 +107,16 @@ def _url(*schemes: str, path: bool = True) -> Callable[[str], str]:
 def _sqlalchemy_url(value: str) -> str:
     if value:
         from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
         try:
-            make_url(value)
+            url = make_url(value)
         except ArgumentError:
             raise ValueError("not a SQLAlchemy URL") from None
+        try:
+            url.get_dialect()
+        except (NoSuchModuleError, ImportError):
+            raise ValueError(f"no installed dialect or driver {url.drivername!r}") from None
     return value
 
 
@@ -172,7 +176,9 @@ class SettingsError(ValueError):
         super().__init__(self.text())
 
     def text(self) -> str:
-        lines = [f"invalid settings ({len(self.problems)}); nothing was started:"]
+        count = len(self.problems)
+        lines = [f"{count} invalid setting{'s' if count > 1 else ''}; nothing was started "
+                 "(README.md, Configuration, lists them all):"]
         for name, value, rule in self.problems:
             given = " is not set" if value is None else f"={value!r}"
             lines.append(f"  {name}{given}: {rule}")
@@ -239,14 +245,14 @@ class Settings(BaseSettings):
         "leap", min_length=1,
         description="Cosmos DB database (container `events` is created if missing)")
     cosmos_key: str = Field(
-        "", description="account key (emulators only); empty means managed identity")
+        "", repr=False, description="account key (emulators only); empty means managed identity")
     cosmos_verify_tls: bool = Field(
         True, description="`false` only for an emulator's self-signed certificate")
     # Payments queue: Redis Stream or Service Bus.
     bus_backend: Literal["redis", "servicebus"] = Field(
         "redis", description="payments queue: `redis` (stream) or `servicebus`")
     servicebus_connection: Annotated[str, AfterValidator(_servicebus_connection)] = Field(
-        "", description="Service Bus connection string (publisher and triggers)",
+        "", repr=False, description="Service Bus connection string (publisher and triggers)",
         json_schema_extra={"allowed": "a connection string: Endpoint=sb://...;"
                            "SharedAccessKeyName=...;SharedAccessKey=..."})
     # Azure Functions' identity-based connection: <connection>__fullyQualifiedNamespace.
@@ -319,11 +325,13 @@ class Settings(BaseSettings):
         "admin@example.com", description="admin account created on an empty local ledger",
         json_schema_extra={"allowed": "an email address"})
     admin_password: str = Field(
-        "admin-password", min_length=1, description="that admin account's password")
+        "admin-password", min_length=1, repr=False,
+        description="that admin account's password")
     # Telemetry.
     applicationinsights_connection_string: Annotated[
         str, AfterValidator(_key_values("InstrumentationKey"))] = Field(
-        "", description="export traces and metrics (OpenTelemetry) to Application Insights",
+        "", repr=False,
+        description="export traces and metrics (OpenTelemetry) to Application Insights",
         json_schema_extra={"allowed": "an Application Insights connection string "
                            "(InstrumentationKey=...;IngestionEndpoint=...)"})
     otel_service_name: str = Field(
@@ -390,7 +398,10 @@ class Settings(BaseSettings):
         """The settings from the environment (or ``env``); an empty variable means unset.
 
         Raises ``SettingsError`` listing every bad variable."""
-        source = _MappingEnv(cls, os.environ if env is None else env)
+        env = os.environ if env is None else env
+        # Only the variables' own names: the source would also take a field's name.
+        names = {env_name(n) for n in cls.model_fields}
+        source = _MappingEnv(cls, {k: v for k, v in env.items() if k in names})
         return cls._validated(source())
 
     def with_(self, **changes: Any) -> Settings:
@@ -466,18 +477,30 @@ def _problems(exc: ValidationError, values: Mapping[str, Any]) -> list[tuple[str
         field = _field_of(error["loc"][0]) if error["loc"] else None
         if field is None:  # a name the model does not have (with_ only: env is filtered)
             key = str(error["loc"][0]) if error["loc"] else "?"
-            problems.setdefault(key, (key, None, "not a setting"))
+            given = values.get(key)
+            problems.setdefault(key, (key, None if given is None else str(given),
+                                      "not a setting"))
             continue
         name = env_name(field)
-        given = values.get(name, values.get(field))
+        given = _shown_value(Settings.model_fields[field], values.get(name, values.get(field)))
         rule = _allowed(Settings.model_fields[field])
         if error["type"] == "value_error":  # our validators say what exactly is wrong
             reason = str(error["msg"]).removeprefix("Value error, ")
             rule = f"{reason}; expected {rule}"
         else:
             rule = f"expected {rule}"
-        problems.setdefault(name, (name, None if given is None else str(given), rule))
+        problems.setdefault(name, (name, given, rule))
     return list(problems.values())
+
+
+def _shown_value(info: FieldInfo, value: object) -> str | None:
+    """A bad value as the message shows it: secrets (``repr=False`` fields) hidden, and a
+    URL's password masked, since start-up errors end up in logs."""
+    if value is None:
+        return None
+    if not info.repr:
+        return f"<hidden, {len(str(value))} characters>"
+    return re.sub(r"(://[^/:@]*:)[^/@]+@", r"\1***@", str(value))
 
 
 def _shown_default(info: FieldInfo) -> str:
