@@ -242,3 +242,35 @@ def _with_error(base: Settings, **changes: Any) -> list[tuple[str, str | None, s
 def test_settings_are_frozen() -> None:
     with pytest.raises(ValidationError):
         Settings().hold_seconds = 5  # type: ignore[misc]
+
+
+# What the Bicep expressions in infra/resources.bicep resolve to, with example names.
+BICEP_EXAMPLES = {
+    "insights.properties.ConnectionString":
+        "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint="
+        "https://westeurope-5.in.applicationinsights.azure.com/;ApplicationId=x",
+    "'${bus.name}.servicebus.windows.net'": "leap-bus.servicebus.windows.net",
+    "payments.name": "payments",
+    "'rediss://${redis.properties.hostName}:10000/0'":
+        "rediss://leap-redis.westeurope.redis.azure.net:10000/0",
+    "cosmos.properties.documentEndpoint": "https://leap-cosmos.documents.azure.com:443/",
+    "sql.properties.fullyQualifiedDomainName": "leap-sql.database.windows.net",
+    "ledger.name": "leap",
+    "'https://${web.properties.defaultHostname}'": "https://leap-web.azurestaticapps.net",
+}
+
+
+def test_the_function_apps_azure_app_settings_are_valid() -> None:
+    import re
+
+    bicep = (ROOT / "infra" / "resources.bicep").read_text()
+    pairs = re.findall(r"\{ name: '([A-Za-z0-9_]+)', value: (.+?) \}", bicep)
+    ours = {env_name(n) for n in Settings.model_fields}
+    env = {}
+    for name, value in pairs:
+        if name in ours:
+            literal = re.fullmatch(r"'([^'$]*)'", value)
+            env[name] = literal[1] if literal else BICEP_EXAMPLES[value]
+    assert {"BUS_BACKEND", "CATALOG_BACKEND", "REDIS_URL", "SQL_SERVER"} <= set(env)
+    s = Settings.from_env(env)
+    assert (s.bus_backend, s.catalog_backend, s.redis_cluster) == ("servicebus", "cosmos", True)
