@@ -414,7 +414,17 @@ class Settings(BaseSettings):
         try:
             return cls(**values)
         except ValidationError as exc:
-            raise SettingsError(_problems(exc, values)) from None
+            problems = _problems(exc, values)
+        # Combinations are checked once every field is valid; check them again with the bad
+        # variables left out, so that one run names everything there is to fix.
+        named = {p[0] for p in problems}
+        rest = {k: v for k, v in values.items()
+                if (f := _field_of(k)) is not None and env_name(f) not in named}
+        try:
+            cls(**rest)
+        except ValidationError as again:
+            problems += [p for p in _problems(again, rest) if p[0] not in named]
+        raise SettingsError(problems)
 
 
 # --- messages and the README table ---------------------------------------------------------

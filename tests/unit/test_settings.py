@@ -206,6 +206,13 @@ def test_all_combination_problems_are_listed_together() -> None:
     assert [p[0] for p in error.problems] == ["COSMOS_ENDPOINT", "SERVICEBUS_CONNECTION"]
 
 
+def test_bad_values_and_bad_combinations_are_listed_in_one_run() -> None:
+    error = _refused({"HOLD_SECONDS": "ten", "CATALOG_BACKEND": "cosmos",
+                      "BUS_BACKEND": "servicebus", "SERVICEBUS_CONNECTION": "nonsense"})
+    assert [p[0] for p in error.problems] == [
+        "SERVICEBUS_CONNECTION", "HOLD_SECONDS", "COSMOS_ENDPOINT"]
+
+
 def test_the_function_apps_local_settings_are_valid() -> None:
     values = json.loads((ROOT / "local.settings.json").read_text())["Values"]
     s = Settings.from_env(values)
