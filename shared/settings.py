@@ -10,7 +10,9 @@ variable's name is the field name in capitals unless the field names another
 ``Settings()`` is the defaults (what tests start from); ``Settings.from_env()`` reads the
 environment (or a given mapping) and raises ``SettingsError`` naming every bad variable, its
 value and what is allowed; ``settings.with_(field=value)`` is a validated copy. The README's
-configuration table is this model printed by ``python -m shared.settings --markdown``.
+configuration table is this model printed by ``python -m shared.settings --markdown``. Value
+types (``Rate``) and the validators of URLs, host names and the like are in
+``shared.setting_types``.
 """
 
 from __future__ import annotations
@@ -19,8 +21,7 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
@@ -28,10 +29,7 @@ import annotated_types
 from pydantic import (
     AfterValidator,
     AliasGenerator,
-    AnyUrl,
-    BeforeValidator,
     Field,
-    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -44,127 +42,10 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
-# --- value types ---------------------------------------------------------------------------
+from shared import setting_types as check
+from shared.setting_types import Origins, Rate, RateSetting
 
-
-@dataclass(frozen=True)
-class Rate:
-    """``limit`` requests per ``window_ms``; written ``"limit/seconds"`` in settings."""
-
-    limit: int
-    window_ms: int
-
-    ALLOWED = "limit/seconds, both positive, e.g. 30/60"
-
-    def __post_init__(self) -> None:
-        if self.limit < 1 or self.window_ms < 1:
-            raise ValueError("both parts must be positive")
-
-    def __str__(self) -> str:
-        return f"{self.limit}/{self.window_ms / 1000:g}"
-
-    @classmethod
-    def parse(cls, text: str) -> Rate:
-        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*", text)
-        if match is None:
-            raise ValueError("not of the form limit/seconds")
-        return cls(int(match[1]), round(float(match[2]) * 1000))
-
-
-def _rate(value: object) -> object:
-    return Rate.parse(value) if isinstance(value, str) else value
-
-
-def _origins(value: object) -> object:
-    """CORS_ORIGINS is comma-separated; blanks between commas are ignored."""
-    if isinstance(value, str):
-        return tuple(o.strip() for o in value.split(",") if o.strip())
-    return value
-
-
-_URL = TypeAdapter(AnyUrl)
-
-
-def _url(*schemes: str, path: bool = True) -> Callable[[str], str]:
-    """A validator keeping the text as given when it is a URL with one of ``schemes``."""
-
-    def check(value: str) -> str:
-        if not value:
-            return value
-        try:
-            url = _URL.validate_python(value)
-        except ValidationError:
-            raise ValueError("not a URL") from None
-        if url.scheme not in schemes:
-            raise ValueError(f"scheme {url.scheme!r} is not one of {', '.join(schemes)}")
-        if not path and url.path not in (None, "", "/"):
-            raise ValueError(f"an origin has no path: {value}")
-        return value
-
-    return check
-
-
-def _sqlalchemy_url(value: str) -> str:
-    if value:
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-
-        try:
-            url = make_url(value)
-        except ArgumentError:
-            raise ValueError("not a SQLAlchemy URL") from None
-        try:
-            url.get_dialect()
-        except (NoSuchModuleError, ImportError):
-            raise ValueError(f"no installed dialect or driver {url.drivername!r}") from None
-    return value
-
-
-_HOSTNAME = r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"  # noqa: E501
-
-
-def _hostname(value: str) -> str:
-    if value and not re.fullmatch(_HOSTNAME, value):
-        raise ValueError("not a host name")
-    return value
-
-
-def _servicebus_connection(value: str) -> str:
-    if value:
-        parts = dict(p.split("=", 1) for p in value.split(";") if "=" in p)
-        if not parts.get("Endpoint", "").startswith("sb://"):
-            raise ValueError("no Endpoint=sb://... in it")
-    return value
-
-
-def _key_values(*required: str) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        if value:
-            keys = {p.split("=", 1)[0] for p in value.split(";") if "=" in p}
-            if not set(required) <= keys:
-                raise ValueError(f"no {', '.join(required)} in it")
-        return value
-
-    return check
-
-
-def _email(value: str) -> str:
-    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
-        raise ValueError("not an email address")
-    return value
-
-
-def _ncrontab(value: str) -> str:
-    if value and len(value.split()) != 6:
-        raise ValueError(f"{len(value.split())} fields, not six")
-    return value
-
-
-# Field types that carry their own parsing and what-is-allowed text.
-RateSetting = Annotated[Rate, BeforeValidator(_rate)]
-Origins = Annotated[tuple[str, ...], BeforeValidator(_origins),
-                    AfterValidator(lambda t: tuple(_url("http", "https", path=False)(o)
-                                                   if o != "*" else o for o in t))]
+__all__ = ["Rate", "Settings", "SettingsError", "env_name", "markdown_table", "readme_table"]
 
 
 class SettingsError(ValueError):
@@ -213,7 +94,7 @@ class Settings(BaseSettings):
         Path(".local"), validation_alias="LEAP_DATA_DIR",
         description="local state: redis AOF, SQLite ledger and catalog, simulated gateway")
     # Redis: empty means "the local host starts its own redis-server".
-    redis_url: Annotated[str, AfterValidator(_url("redis", "rediss", "unix"))] = Field(
+    redis_url: Annotated[str, AfterValidator(check.url("redis", "rediss", "unix"))] = Field(
         "", description="Redis to use, e.g. `rediss://host:10000/0`",
         json_schema_extra={"shown_default": "(local host starts its own)",
                            "allowed": "a redis://, rediss:// or unix:// URL"})
@@ -224,11 +105,11 @@ class Settings(BaseSettings):
         False, description="authenticate to Redis with Entra ID tokens of the app's identity "
         "(Azure Managed Redis; `REDIS_URL` then carries no password)")
     # Ledger: a SQLAlchemy URL (SQLite by default), or Azure SQL with Entra ID tokens.
-    sql_url: Annotated[str, AfterValidator(_sqlalchemy_url)] = Field(
+    sql_url: Annotated[str, AfterValidator(check.sqlalchemy_url)] = Field(
         "", description="ledger, a SQLAlchemy URL (wins over `SQL_SERVER`)",
         json_schema_extra={"shown_default": "`sqlite:///$LEAP_DATA_DIR/ledger.sqlite`",
                            "allowed": "a SQLAlchemy URL, e.g. sqlite:///path/ledger.sqlite"})
-    sql_server: Annotated[str, AfterValidator(_hostname)] = Field(
+    sql_server: Annotated[str, AfterValidator(check.hostname)] = Field(
         "", description="Azure SQL server (`<name>.database.windows.net`): ODBC Driver 18, "
         "Entra ID token from the managed identity, no password",
         json_schema_extra={"allowed": "a host name, e.g. myserver.database.windows.net"})
@@ -236,7 +117,7 @@ class Settings(BaseSettings):
     # Catalog documents: embedded SQLite or Cosmos DB.
     catalog_backend: Literal["sqlite", "cosmos"] = Field(
         "sqlite", description="catalog document store: `sqlite` (embedded) or `cosmos`")
-    cosmos_endpoint: Annotated[str, AfterValidator(_url("https", "http"))] = Field(
+    cosmos_endpoint: Annotated[str, AfterValidator(check.url("https", "http"))] = Field(
         "", description="Cosmos DB account endpoint, e.g. "
         "`https://<account>.documents.azure.com:443/`",
         json_schema_extra={
@@ -251,12 +132,12 @@ class Settings(BaseSettings):
     # Payments queue: Redis Stream or Service Bus.
     bus_backend: Literal["redis", "servicebus"] = Field(
         "redis", description="payments queue: `redis` (stream) or `servicebus`")
-    servicebus_connection: Annotated[str, AfterValidator(_servicebus_connection)] = Field(
+    servicebus_connection: Annotated[str, AfterValidator(check.servicebus_connection)] = Field(
         "", repr=False, description="Service Bus connection string (publisher and triggers)",
         json_schema_extra={"allowed": "a connection string: Endpoint=sb://...;"
                            "SharedAccessKeyName=...;SharedAccessKey=..."})
     # Azure Functions' identity-based connection: <connection>__fullyQualifiedNamespace.
-    servicebus_namespace: Annotated[str, AfterValidator(_hostname)] = Field(
+    servicebus_namespace: Annotated[str, AfterValidator(check.hostname)] = Field(
         "", validation_alias="SERVICEBUS_CONNECTION__fullyQualifiedNamespace",
         description="or the namespace, with managed identity",
         json_schema_extra={"allowed": "a host name, e.g. mynamespace.servicebus.windows.net"})
@@ -281,7 +162,7 @@ class Settings(BaseSettings):
         86_400, ge=1, description="how long ended hold records stay in Redis")
     reconcile_interval_seconds: float = Field(
         5.0, gt=0, description="local host: reconciler period")
-    reconcile_schedule: Annotated[str, AfterValidator(_ncrontab)] = Field(
+    reconcile_schedule: Annotated[str, AfterValidator(check.ncrontab)] = Field(
         "", description="function app: timer NCRONTAB (read by the Functions host)",
         json_schema_extra={"shown_default": "`*/15 * * * * *` in local.settings.json",
                            "allowed": "six NCRONTAB fields, e.g. */15 * * * * *"})
@@ -321,7 +202,7 @@ class Settings(BaseSettings):
         65_536, ge=8, description="password hashing (Argon2id): memory in KiB")
     argon2_parallelism: int = Field(
         2, ge=1, description="password hashing (Argon2id): lanes")
-    admin_email: Annotated[str, AfterValidator(_email)] = Field(
+    admin_email: Annotated[str, AfterValidator(check.email)] = Field(
         "admin@example.com", description="admin account created on an empty local ledger",
         json_schema_extra={"allowed": "an email address"})
     admin_password: str = Field(
@@ -329,7 +210,7 @@ class Settings(BaseSettings):
         description="that admin account's password")
     # Telemetry.
     applicationinsights_connection_string: Annotated[
-        str, AfterValidator(_key_values("InstrumentationKey"))] = Field(
+        str, AfterValidator(check.key_values("InstrumentationKey"))] = Field(
         "", repr=False,
         description="export traces and metrics (OpenTelemetry) to Application Insights",
         json_schema_extra={"allowed": "an Application Insights connection string "
