@@ -8,7 +8,9 @@ One function app holds the whole back end:
 
 The Service Bus triggers use the host's auto-completion: returning completes the message,
 raising abandons it, so the queue redelivers it until its max delivery count and then
-dead-letters it. The runtime is built on first use, so indexing needs no configuration.
+dead-letters it. Settings are read and validated at import, so a bad app setting stops the
+worker with one ``SettingsError`` naming each bad variable (the host logs it); the runtime is
+built on first use, so indexing needs no reachable Redis or SQL.
 """
 
 from __future__ import annotations
@@ -31,13 +33,16 @@ RECONCILE_SCHEDULE = "%RECONCILE_SCHEDULE%"
 log = logging.getLogger("leap.functions")
 
 
+settings = Settings.from_env()
+
+
 @cache
 def runtime() -> Runtime:
-    telemetry.configure()
-    return build_runtime(Settings.from_env())
+    telemetry.configure(settings)
+    return build_runtime(settings)
 
 
-app = func.AsgiFunctionApp(app=create_app(runtime, settings=Settings.from_env()),
+app = func.AsgiFunctionApp(app=create_app(runtime, settings=settings),
                            http_auth_level=func.AuthLevel.ANONYMOUS)
 
 

@@ -15,13 +15,12 @@ import argparse
 import asyncio
 import logging
 import sys
-from dataclasses import replace
 
 from shared.local.redis_server import RedisServer
 from shared.ports import ChargeListing, QueuedPayments
 from shared.runtime import Runtime, build_runtime
 from shared.services.restore import RestoreReport, RestoreService
-from shared.settings import Settings
+from shared.settings import Settings, SettingsError
 
 
 def restore_service(rt: Runtime) -> RestoreService:
@@ -50,12 +49,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:  # the operator's mistake: say which, no traceback
+        print(exc, file=sys.stderr)
+        return 2
     redis: RedisServer | None = None
     if not settings.redis_url:
         redis = RedisServer(settings.data_dir / "redis")
         try:
-            settings = replace(settings, redis_url=redis.start())
+            settings = settings.with_(redis_url=redis.start())
         except RuntimeError as exc:
             print(exc, file=sys.stderr)
             return 1

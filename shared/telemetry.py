@@ -1,5 +1,6 @@
 """Telemetry: OpenTelemetry traces and metrics, exported to Azure Monitor (Application
-Insights) when APPLICATIONINSIGHTS_CONNECTION_STRING is set, and no-ops otherwise.
+Insights) when APPLICATIONINSIGHTS_CONNECTION_STRING is set (``Settings``), and no-ops
+otherwise.
 
 One trace runs from the HTTP checkout through the payments queue to the finalize handler:
 checkout injects the W3C trace context into the message (``PaymentRequest.trace``, which the
@@ -10,11 +11,12 @@ Counters: holds, sold-outs, payment declines, dead-letters; a histogram: finaliz
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.context import Context
+
+from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +32,9 @@ finalize_ms = meter.create_histogram("leap.finalize.duration", unit="ms",
                                      description="time to finalize one payment message")
 
 
-def configure() -> bool:
+def configure(settings: Settings) -> bool:
     """Install Azure Monitor exporters when a connection string is configured."""
-    connection = os.environ.get("APPLICATIONINSIGHTS_CONNECTION_STRING", "")
+    connection = settings.applicationinsights_connection_string
     if not connection:
         return False
     from azure.monitor.opentelemetry.exporter import (
@@ -45,8 +47,7 @@ def configure() -> bool:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME",
-                                                               "leap-ticketing")})
+    resource = Resource.create({"service.name": settings.otel_service_name})
     traces = TracerProvider(resource=resource)
     traces.add_span_processor(BatchSpanProcessor(
         AzureMonitorTraceExporter(connection_string=connection)))

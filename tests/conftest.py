@@ -4,7 +4,6 @@ fresh SQLite ledger and catalog per test, and, on request, the live stack over H
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -27,8 +26,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 @pytest.fixture
 def settings(redis_server: RedisServer, tmp_path: Path) -> Settings:
     redis.Redis.from_url(redis_server.url).flushall()
-    return replace(
-        Settings(),
+    return Settings().with_(
         data_dir=tmp_path / "data",
         redis_url=redis_server.url,
         # Cheap hashing keeps the suite fast; production parameters come from settings.

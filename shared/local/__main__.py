@@ -11,14 +11,13 @@ import asyncio
 import logging
 import signal
 import sys
-from dataclasses import replace
 
 from shared import telemetry
 from shared.local import demo
 from shared.local.redis_server import RedisServer
 from shared.local.stack import LocalStack
 from shared.runtime import build_runtime
-from shared.settings import Settings
+from shared.settings import Settings, SettingsError
 
 
 async def serve(settings: Settings) -> None:
@@ -57,13 +56,17 @@ async def serve(settings: Settings) -> None:
 def main() -> int:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
-    telemetry.configure()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:  # the operator's mistake: say which, no traceback
+        print(exc, file=sys.stderr)
+        return 2
+    telemetry.configure(settings)
     redis: RedisServer | None = None
     if not settings.redis_url:
         redis = RedisServer(settings.data_dir / "redis")
         try:
-            settings = replace(settings, redis_url=redis.start())
+            settings = settings.with_(redis_url=redis.start())
         except RuntimeError as exc:
             print(exc, file=sys.stderr)
             return 1

@@ -6,7 +6,6 @@ can move the caller into another bucket."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 
@@ -18,7 +17,7 @@ LOGIN = {"email": "nobody@example.com", "password": "whatever-it-is"}
 
 @pytest.fixture
 def limited(settings: Settings) -> Settings:
-    return replace(settings, rate_auth_per_ip=Rate(3, 60_000), login_lockout=Rate(1000, 60_000))
+    return settings.with_(rate_auth_per_ip=Rate(3, 60_000), login_lockout=Rate(1000, 60_000))
 
 
 def _serve(settings: Settings) -> Iterator[Live]:
@@ -34,12 +33,12 @@ def no_proxy(limited: Settings) -> Iterator[Live]:
 
 @pytest.fixture
 def one_hop(limited: Settings) -> Iterator[Live]:
-    yield from _serve(replace(limited, forwarded_hops=1))
+    yield from _serve(limited.with_(forwarded_hops=1))
 
 
 @pytest.fixture
 def two_hops(limited: Settings) -> Iterator[Live]:
-    yield from _serve(replace(limited, forwarded_hops=2))
+    yield from _serve(limited.with_(forwarded_hops=2))
 
 
 async def _statuses(live: Live, path: str, forwarded: list[str]) -> list[int]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import pytest
 
@@ -29,9 +28,9 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture
 def tight(settings: Settings) -> Settings:
-    return replace(settings, rate_auth_per_ip=Rate(3, 60_000),
-                   rate_holds_per_user_event=Rate(2, 10_000), login_lockout=Rate(3, 60_000),
-                   max_body_bytes=2_048, cors_origins=("https://shop.example",))
+    return settings.with_(rate_auth_per_ip=Rate(3, 60_000),
+                          rate_holds_per_user_event=Rate(2, 10_000), login_lockout=Rate(3, 60_000),
+                          max_body_bytes=2_048, cors_origins=("https://shop.example",))
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 
 import pytest
 from redis.asyncio import Redis, RedisCluster
@@ -53,7 +52,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 async def crt(settings: Settings, cluster: str) -> AsyncIterator[Runtime]:
-    runtime = build_runtime(replace(settings, redis_url=cluster, redis_cluster=True))
+    runtime = build_runtime(settings.with_(redis_url=cluster, redis_cluster=True))
     assert isinstance(runtime.redis, RedisCluster)
     await runtime.redis.flushall()
     await runtime.migrate()

@@ -90,8 +90,8 @@ async def test_declines_and_dead_letters_are_counted(rt: Runtime) -> None:
     await assert_invariant(rt, event.id)
 
 
-def test_without_a_connection_string_nothing_is_exported(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_connection_string_nothing_is_exported() -> None:
     from shared import telemetry
+    from shared.settings import Settings
 
-    monkeypatch.delenv("APPLICATIONINSIGHTS_CONNECTION_STRING", raising=False)
-    assert telemetry.configure() is False
+    assert telemetry.configure(Settings.from_env({})) is False

@@ -4,8 +4,6 @@ Acquiring a real token needs Azure; what is checked here is the wiring."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from redis.asyncio import Redis
 from redis_entraid.cred_provider import EntraIdCredentialsProvider
 
@@ -14,8 +12,8 @@ from shared.settings import Settings
 
 
 async def test_entra_id_clients_carry_a_token_provider_and_no_password() -> None:
-    settings = replace(Settings.from_env({"REDIS_ENTRA_ID": "true"}),
-                       redis_url="rediss://leap.westeurope.redis.azure.net:10000/0")
+    settings = Settings.from_env({"REDIS_ENTRA_ID": "true",
+                                  "REDIS_URL": "rediss://leap.westeurope.redis.azure.net:10000/0"})
     client = connect_redis(settings)
     assert isinstance(client, Redis)
     kwargs = client.connection_pool.connection_kwargs
@@ -27,6 +25,6 @@ async def test_entra_id_clients_carry_a_token_provider_and_no_password() -> None
 
 
 async def test_without_the_setting_no_provider_is_used() -> None:
-    client = connect_redis(replace(Settings(), redis_url="redis://127.0.0.1:6379/0"))
+    client = connect_redis(Settings().with_(redis_url="redis://127.0.0.1:6379/0"))
     assert "credential_provider" not in client.connection_pool.connection_kwargs  # type: ignore[union-attr]
     await client.aclose()
