@@ -91,6 +91,12 @@ class Settings:
     static_dir: Path = Path("static")
     seed_demo: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
+    # --- issue 12: degraded mode when Redis is unreachable ---
+    # Consecutive Redis connection failures that open the breaker, and how long it stays open
+    # before a background probe (ping + recovery merge); failed probes back off up to the max.
+    breaker_failures: int = 3
+    breaker_open_seconds: float = 1.0
+    breaker_max_open_seconds: float = 15.0
 
     @property
     def effective_sql_url(self) -> str:
@@ -170,4 +176,10 @@ class Settings:
             port=int(s("PORT", str(d.port))),
             static_dir=Path(s("STATIC_DIR", str(d.static_dir))),
             seed_demo=_bool(s("SEED_DEMO", "true")),
+            # --- issue 12: degraded mode when Redis is unreachable ---
+            breaker_failures=int(s("BREAKER_FAILURES", str(d.breaker_failures))),
+            breaker_open_seconds=float(
+                s("BREAKER_OPEN_SECONDS", str(d.breaker_open_seconds))),
+            breaker_max_open_seconds=float(
+                s("BREAKER_MAX_OPEN_SECONDS", str(d.breaker_max_open_seconds))),
         )

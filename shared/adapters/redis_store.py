@@ -18,7 +18,8 @@ from shared.settings import Rate
 
 AnyRedis = Redis | RedisCluster
 
-SCRIPTS = ("hold", "checkout", "commit", "release", "expire", "load", "capacity")
+SCRIPTS = ("hold", "checkout", "commit", "release", "expire", "load", "capacity", "sync_sql",
+           "held_counts")
 
 
 def _result(raw: Any) -> ScriptResult:
@@ -77,11 +78,24 @@ class RedisInventory:
         args: list[str | int] = [mode, rules.currency, rules.per_user_limit, rules.status]
         for line in lines:
             price = rules.prices.get(line.ticket_type_id, 0)
-            args += [line.ticket_type_id, line.capacity, line.sold, price]
+            args += [line.ticket_type_id, line.capacity, line.sold, price, line.held_sql,
+                     line.taken_sql]
         result = await self._run("load", event_id, args)
         if not result.get("loaded"):
             return None
         return {k: int(v) for k, v in dict(result.get("available") or {}).items()}
+
+    async def sync_sql(self, event_id: str, taken_sql: dict[str, int]) -> ScriptResult:
+        args: list[str | int] = []
+        for tt, taken in taken_sql.items():
+            args += [tt, taken]
+        return await self._run("sync_sql", event_id, args)
+
+    async def held_counts(self, event_id: str) -> dict[str, int] | None:
+        result = await self._run("held_counts", event_id, [])
+        if not result.ok:
+            return None
+        return {k: int(v) for k, v in dict(result.get("held") or {}).items()}
 
     async def set_rules(self, event_id: str, rules: EventRules) -> None:
         fields: dict[str, str | int] = {"currency": rules.currency,
