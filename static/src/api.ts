@@ -27,6 +27,28 @@ export class ApiError extends Error {
 
 export class NetworkError extends Error {}
 
+// Degraded mode: while the server's Redis is down it sells from SQL, a little slower, and
+// marks every answer with the Leap-Degraded header. BusyNotice shows it to buyers.
+let degraded = false;
+const degradedListeners = new Set<() => void>();
+
+export function isDegraded(): boolean {
+  return degraded;
+}
+
+export function subscribeDegraded(listener: () => void): () => void {
+  degradedListeners.add(listener);
+  return () => degradedListeners.delete(listener);
+}
+
+function noteDegraded(response: Response): void {
+  const now = response.headers.get("leap-degraded") !== null;
+  if (now !== degraded) {
+    degraded = now;
+    degradedListeners.forEach((listener) => listener());
+  }
+}
+
 let token: string | null = null;
 let onUnauthorized: () => void = () => {};
 
@@ -54,6 +76,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   } catch {
     throw new NetworkError("network unreachable");
   }
+  noteDegraded(response);
   if (response.status === 204) return undefined as T;
   const text = await response.text();
   const data: unknown = text ? safeJson(text) : undefined;
