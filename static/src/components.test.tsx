@@ -44,13 +44,18 @@ describe("TicketQr", () => {
 });
 
 describe("BusyNotice", () => {
-  it("appears while answers carry Leap-Degraded and goes away after", async () => {
-    const answer = (degraded: boolean) =>
-      new Response("{}", { status: 200, headers: degraded ? { "leap-degraded": "redis" } : {} });
-    const fetchMock = vi.fn().mockResolvedValueOnce(answer(true)).mockResolvedValueOnce(answer(false));
+  it("appears while answers carry Leap-Degraded, ignores older cached answers, goes away after", async () => {
+    const answer = (degraded: boolean, date: string) =>
+      new Response("{}", { status: 200, headers: { date, ...(degraded ? { "leap-degraded": "redis" } : {}) } });
+    const fetchMock = vi.fn()
+      .mockResolvedValueOnce(answer(true, "Wed, 25 Nov 2026 09:00:05 GMT"))
+      .mockResolvedValueOnce(answer(false, "Wed, 25 Nov 2026 09:00:01 GMT")) // a cached copy
+      .mockResolvedValueOnce(answer(false, "Wed, 25 Nov 2026 09:00:09 GMT"));
     vi.stubGlobal("fetch", fetchMock);
     render(<BusyNotice />);
     expect(screen.queryByText("Busy but selling")).toBeNull();
+    await act(async () => { await api("/api/events"); });
+    expect(screen.getByRole("status").textContent).toContain("Busy but selling");
     await act(async () => { await api("/api/events"); });
     expect(screen.getByRole("status").textContent).toContain("Busy but selling");
     await act(async () => { await api("/api/events"); });
