@@ -173,7 +173,7 @@ async def test_a_sale_keeps_selling_while_redis_is_killed_and_restarted(
     outcomes = await _outcomes(rt, dlive, orders)
     lines = await rt.ledger.inventory(event.id)
     assert lines[0].sold == outcomes.get("confirmed", 0) <= capacity
-    assert lines[0].sold == min(capacity, buyers_n * limit)  # everything sold, nothing more
+    # Not always all 40: a hold cut by the kill may still keep a ticket (it expires below).
     await redis_back(rt)
     # A hold request cut by the kill may have run in Redis without its answer reaching the
     # buyer (who then got a SQL hold): an orphan Redis hold, unknown to the SQL guard. It
