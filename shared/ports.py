@@ -82,8 +82,10 @@ class InventoryStore(Protocol):
         """Set rules and availability; None when ``replace`` is false and it was loaded."""
         ...
 
-    async def sync_sql(self, event_id: str, taken_sql: dict[str, int]) -> ScriptResult:
-        """Move availability by what SQL holds took or gave back since the last sync."""
+    async def sync_sql(self, event_id: str, taken_sql: dict[str, int],
+                       taken_by_user: dict[str, int]) -> ScriptResult:
+        """Move availability (and per-user counts) by what SQL holds took or gave back
+        since the last sync."""
         ...
 
     async def held_counts(self, event_id: str) -> dict[str, int] | None:
@@ -181,6 +183,10 @@ class DegradedLedger(Protocol):
     async def mark_published(self, order_id: str, now: int) -> None: ...
 
     async def report_redis_held(self, event_id: str, held: dict[str, int], now: int) -> None: ...
+
+    async def taken_by_user(self, event_id: str) -> dict[str, int]:
+        """Tickets each buyer holds or bought through SQL holds (0 once all released)."""
+        ...
 
 
 class UserRepository(Protocol):

@@ -10,7 +10,15 @@ from redis.asyncio import Redis, RedisCluster
 from redis.commands.core import AsyncScript
 
 from shared.adapters import lua_scripts
-from shared.adapters.redis_keys import HOLDS, HPAY, INV, META, event_keys, rate_key
+from shared.adapters.redis_keys import (
+    HOLDS,
+    HPAY,
+    INV,
+    META,
+    event_keys,
+    rate_key,
+    sql_users_key,
+)
 from shared.adapters.redis_pubsub import text
 from shared.models import Hold, HoldStatus, InventoryLine, LineItem
 from shared.ports import EventRules, ScriptResult
@@ -85,11 +93,16 @@ class RedisInventory:
             return None
         return {k: int(v) for k, v in dict(result.get("available") or {}).items()}
 
-    async def sync_sql(self, event_id: str, taken_sql: dict[str, int]) -> ScriptResult:
-        args: list[str | int] = []
+    async def sync_sql(self, event_id: str, taken_sql: dict[str, int],
+                       taken_by_user: dict[str, int]) -> ScriptResult:
+        args: list[str | int] = [len(taken_sql)]
         for tt, taken in taken_sql.items():
             args += [tt, taken]
-        return await self._run("sync_sql", event_id, args)
+        for user, taken in taken_by_user.items():
+            args += [user, taken]
+        raw = await self._scripts["sync_sql"](
+            keys=[*event_keys(event_id), sql_users_key(event_id)], args=args)
+        return _result(raw)
 
     async def held_counts(self, event_id: str) -> dict[str, int] | None:
         result = await self._run("held_counts", event_id, [])

@@ -45,6 +45,14 @@ from shared.ports import ScriptResult
 ACTIVE = (HoldStatus.HELD.value, HoldStatus.CHECKOUT.value)
 
 
+class _Refused(Exception):
+    """Raised inside a hold's transaction to roll it back with the answer to give."""
+
+    def __init__(self, result: ScriptResult) -> None:
+        super().__init__(result.error)
+        self.result = result
+
+
 def _hold_from(row: sa.Row[Any]) -> Hold:
     return Hold(
         id=row.id, event_id=row.event_id, user_id=row.user_id, status=HoldStatus(row.status),
@@ -68,54 +76,56 @@ class SqlHolds:
 
     async def take_hold(self, hold: Hold, per_user_limit: int) -> ScriptResult:
         def run() -> ScriptResult:
-            ti, h = ticket_inventory, sql_holds
-            want = sum(i.quantity for i in hold.items)
-            with self._engine.begin() as c:
-                held = c.execute(sa.select(sa.func.coalesce(sa.func.sum(h.c.quantity), 0))
-                                 .where(h.c.user_id == hold.user_id,
-                                        h.c.event_id == hold.event_id,
-                                        h.c.status.in_(ACTIVE))).scalar_one()
-                bought = c.execute(
-                    sa.select(sa.func.count()).select_from(
-                        tickets.join(orders, orders.c.id == tickets.c.order_id))
-                    .where(orders.c.user_id == hold.user_id,
-                           orders.c.event_id == hold.event_id,
-                           orders.c.status == OrderStatus.CONFIRMED.value)).scalar_one()
-                if int(held) + int(bought) + want > per_user_limit:
-                    return ScriptResult(False, "per_user_limit",
-                                        {"limit": per_user_limit, "held": held + bought})
-                for item in hold.items:
-                    done = c.execute(
-                        sa.update(ti)
-                        .where(ti.c.event_id == hold.event_id,
-                               ti.c.ticket_type_id == item.ticket_type_id,
-                               ti.c.sold + ti.c.held_sql + ti.c.held_redis + item.quantity
-                               <= ti.c.capacity)
-                        .values(held_sql=ti.c.held_sql + item.quantity,
-                                taken_sql=ti.c.taken_sql + item.quantity)
-                    ).rowcount
-                    if done != 1:
-                        row = c.execute(sa.select(ti).where(
-                            ti.c.event_id == hold.event_id,
-                            ti.c.ticket_type_id == item.ticket_type_id)).first()
-                        c.rollback()
-                        if row is None:
-                            return ScriptResult(False, "unknown_ticket_type",
-                                                {"ticket_type_id": item.ticket_type_id})
-                        left = row.capacity - row.sold - row.held_sql - row.held_redis
-                        return ScriptResult(False, "sold_out", {
-                            "ticket_type_id": item.ticket_type_id, "available": max(0, left)})
-                c.execute(sa.insert(h).values(
-                    id=hold.id, event_id=hold.event_id, user_id=hold.user_id,
-                    status=HoldStatus.HELD.value, quantity=want, total=hold.total,
-                    items=json.dumps([{"ticket_type_id": i.ticket_type_id,
-                                       "quantity": i.quantity, "unit_price": i.unit_price}
-                                      for i in hold.items]),
-                    currency=hold.currency, promo=hold.promo_code, discount=hold.discount,
-                    created_at=hold.created_at, expires_at=hold.expires_at))
+            try:
+                with self._engine.begin() as c:
+                    self._take(c, hold, per_user_limit)
+            except _Refused as refused:
+                return refused.result
             return ScriptResult(True)
 
         return await self._ledger.run(run)
+
+    def _take(self, c: sa.Connection, hold: Hold, per_user_limit: int) -> None:
+        ti, h = ticket_inventory, sql_holds
+        want = sum(i.quantity for i in hold.items)
+        held = c.execute(sa.select(sa.func.coalesce(sa.func.sum(h.c.quantity), 0))
+                         .where(h.c.user_id == hold.user_id, h.c.event_id == hold.event_id,
+                                h.c.status.in_(ACTIVE))).scalar_one()
+        bought = c.execute(
+            sa.select(sa.func.count()).select_from(
+                tickets.join(orders, orders.c.id == tickets.c.order_id))
+            .where(orders.c.user_id == hold.user_id, orders.c.event_id == hold.event_id,
+                   orders.c.status == OrderStatus.CONFIRMED.value)).scalar_one()
+        if int(held) + int(bought) + want > per_user_limit:
+            raise _Refused(ScriptResult(False, "per_user_limit",
+                                        {"limit": per_user_limit, "held": held + bought}))
+        for item in hold.items:
+            done = c.execute(
+                sa.update(ti)
+                .where(ti.c.event_id == hold.event_id,
+                       ti.c.ticket_type_id == item.ticket_type_id,
+                       ti.c.sold + ti.c.held_sql + ti.c.held_redis + item.quantity
+                       <= ti.c.capacity)
+                .values(held_sql=ti.c.held_sql + item.quantity,
+                        taken_sql=ti.c.taken_sql + item.quantity)
+            ).rowcount
+            if done != 1:
+                row = c.execute(sa.select(ti).where(
+                    ti.c.event_id == hold.event_id,
+                    ti.c.ticket_type_id == item.ticket_type_id)).first()
+                if row is None:
+                    raise _Refused(ScriptResult(False, "unknown_ticket_type",
+                                                {"ticket_type_id": item.ticket_type_id}))
+                left = row.capacity - row.sold - row.held_sql - row.held_redis
+                raise _Refused(ScriptResult(False, "sold_out", {
+                    "ticket_type_id": item.ticket_type_id, "available": max(0, left)}))
+        c.execute(sa.insert(h).values(
+            id=hold.id, event_id=hold.event_id, user_id=hold.user_id,
+            status=HoldStatus.HELD.value, quantity=want, total=hold.total,
+            items=json.dumps([{"ticket_type_id": i.ticket_type_id, "quantity": i.quantity,
+                               "unit_price": i.unit_price} for i in hold.items]),
+            currency=hold.currency, promo=hold.promo_code, discount=hold.discount,
+            created_at=hold.created_at, expires_at=hold.expires_at))
 
     def _get(self, c: sa.Connection, cond: sa.ColumnElement[bool]) -> Hold | None:
         row = c.execute(sa.select(sql_holds).where(cond)).first()
@@ -334,3 +344,16 @@ class SqlHolds:
                               .values(held_redis=n, held_redis_at=now))
 
         await self._ledger.run(run)
+
+    async def taken_by_user(self, event_id: str) -> dict[str, int]:
+        def run() -> dict[str, int]:
+            h = sql_holds
+            taken = sa.case((h.c.status.in_((*ACTIVE, HoldStatus.COMMITTED.value)),
+                             h.c.quantity), else_=0)
+            with self._engine.begin() as c:
+                rows = c.execute(sa.select(h.c.user_id, sa.func.sum(taken).label("n"))
+                                 .where(h.c.event_id == event_id)
+                                 .group_by(h.c.user_id)).all()
+            return {r.user_id: int(r.n or 0) for r in rows}
+
+        return await self._ledger.run(run)

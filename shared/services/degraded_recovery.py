@@ -102,7 +102,8 @@ class Recovery:
                 return
             held = await self._store.held_counts(event_id) or {}
         lines = await self._ledger.inventory(event_id)
-        await self._store.sync_sql(event_id, {ln.ticket_type_id: ln.taken_sql for ln in lines})
+        await self._store.sync_sql(event_id, {ln.ticket_type_id: ln.taken_sql for ln in lines},
+                                   await self._sql.taken_by_user(event_id))
         await self._sql.report_redis_held(event_id, held, now)
 
     async def merge_all(self, now: int) -> None:

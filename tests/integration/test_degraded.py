@@ -22,9 +22,9 @@ from shared.adapters.redis_guard import RedisUnavailable
 from shared.adapters.redis_stream_bus import StreamConsumer
 from shared.adapters.simulated_gateway import SimulatedGateway
 from shared.adapters.sql_schema import payment_outbox, payments
-from shared.errors import SoldOut
+from shared.errors import DependencyUnavailable, InvalidInput, PerUserLimit, SoldOut
 from shared.local.redis_server import RedisServer, free_port
-from shared.models import Hold, LineItem, OrderStatus, Principal
+from shared.models import Hold, LineItem, Offer, OrderStatus, Principal
 from shared.runtime import Runtime, build_runtime
 from shared.settings import Settings
 from tests.support import Clock, assert_invariant, eventually, make_buyer, make_event, type_id
@@ -256,4 +256,37 @@ async def test_degraded_hold_expires_and_returns_its_tickets(
     own_redis.start()
     await redis_back(rt)
     assert await rt.store.availability(event.id) == {ga: 4}
+    await assert_invariant(rt, event.id)
+
+
+async def test_degraded_holds_keep_the_per_user_limit_and_uncapped_promo_codes(
+        drt: Runtime, own_redis: RedisServer) -> None:
+    rt = drt
+    event = await make_event(rt, {"GA": 10}, per_user_limit=3, price=2000)
+    ga = type_id(event, "GA")
+    _, admin = await make_buyer(rt, role="admin")
+    await rt.catalog.put_offer(event.id, Offer("HALF", "percent", 50), admin)
+    await rt.catalog.put_offer(event.id, Offer("FIRST5", "amount", 500, max_uses=5), admin)
+    _, buyer = await make_buyer(rt)
+    await rt.reconciler.run_once(rt.clock())
+    own_redis.kill()
+    first = await rt.holds.create(buyer, event.id, [LineItem(ga, 2)], promo_code="half")
+    assert (first.total, first.discount) == (2000, 2000)
+    with pytest.raises(PerUserLimit):
+        await rt.holds.create(buyer, event.id, [LineItem(ga, 2)])
+    with pytest.raises(DependencyUnavailable) as capped:
+        await rt.holds.create(buyer, event.id, [LineItem(ga, 1)], promo_code="FIRST5")
+    assert capped.value.field == "promo_code"
+    with pytest.raises(InvalidInput):
+        await rt.holds.create(buyer, event.id, [LineItem(ga, 1)], promo_code="NOPE")
+    paid = await rt.checkout.checkout(buyer, first.id, "tok_visa")
+    own_redis.start()
+    await redis_back(rt)
+    await rt.reconciler.run_once(rt.clock())
+    await drain(rt)
+    assert paid.order_id
+    order = await rt.orders.get(buyer, paid.order_id)
+    assert (order.status, order.total) == (OrderStatus.CONFIRMED, 2000)
+    with pytest.raises(PerUserLimit):  # 2 bought + 2 more > 3, now counted by Redis
+        await rt.holds.create(buyer, event.id, [LineItem(ga, 2)])
     await assert_invariant(rt, event.id)
