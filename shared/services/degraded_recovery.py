@@ -21,6 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from shared.errors import StoreUnavailable
 from shared.models import FailReason, PaymentRequest
 from shared.ports import DegradedLedger, InventoryStore, Ledger, PaymentBus
 from shared.services.finalize import Finalizer
@@ -108,10 +109,17 @@ class Recovery:
 
     async def merge_all(self, now: int) -> None:
         """The breaker's probe: everything Redis must agree with before holds return to it.
-        Raises when Redis fails again (the breaker stays open)."""
+        Raises when Redis fails again (the breaker stays open); one event failing otherwise
+        is logged and left to the reconciler, so it cannot keep the whole shop degraded."""
         events = await self._ledger.event_ids()
         for event_id in events:
-            await self.merge_event(event_id, now)
-            await self._inventory.refresh_rules(event_id)
+            try:
+                await self.merge_event(event_id, now)
+                await self._inventory.refresh_rules(event_id)
+            except StoreUnavailable:
+                raise
+            except Exception:
+                log.exception("recovery: merging event %s failed; the reconciler retries",
+                              event_id)
         for hook in self._hooks:
             await hook(events)
