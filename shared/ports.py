@@ -153,6 +153,15 @@ class Ledger(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class SqlDue:
+    """The reconciler's SQL-side work of one pass (``DegradedLedger.due``)."""
+
+    expired: list[str]
+    stuck: list[Hold]
+    unpublished: list[tuple[str, str]]
+
+
 class DegradedLedger(Protocol):
     """Holds, checkouts and the payments outbox in SQL while Redis is down (degraded mode).
     Results use the codes of the matching Lua scripts."""
@@ -171,21 +180,18 @@ class DegradedLedger(Protocol):
 
     async def commit(self, hold_id: str, now: int) -> bool: ...
 
-    async def expired(self, now: int, limit: int) -> list[str]: ...
-
-    async def stuck_checkouts(self, before: int, limit: int) -> list[Hold]: ...
+    async def due(self, now: int, limit: int) -> SqlDue:
+        """Expired SQL holds, SQL checkouts past their window, unpublished messages."""
+        ...
 
     async def record_confirmed(self, request: PaymentRequest, charge: Charge,
                                new_tickets: Sequence[Ticket], now: int) -> Order: ...
 
-    async def unpublished(self, limit: int) -> list[tuple[str, str]]: ...
-
     async def mark_published(self, order_id: str, now: int) -> None: ...
 
-    async def report_redis_held(self, event_id: str, held: dict[str, int], now: int) -> None: ...
-
-    async def taken_by_user(self, event_id: str) -> dict[str, int]:
-        """Tickets each buyer holds or bought through SQL holds (0 once all released)."""
+    async def merge_state(self, event_id: str, held: dict[str, int],
+                          now: int) -> tuple[dict[str, int], dict[str, int]]:
+        """Record Redis's held counts; answer SQL's taken tickets per type and per buyer."""
         ...
 
 

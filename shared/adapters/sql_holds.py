@@ -40,7 +40,7 @@ from shared.models import (
     PaymentRequest,
     Ticket,
 )
-from shared.ports import ScriptResult
+from shared.ports import ScriptResult, SqlDue
 
 ACTIVE = (HoldStatus.HELD.value, HoldStatus.CHECKOUT.value)
 
@@ -212,27 +212,24 @@ class SqlHolds:
 
         return await self._ledger.run(run)
 
-    async def expired(self, now: int, limit: int) -> list[str]:
-        """Held (not in checkout) SQL holds past their expiry."""
-        def run() -> list[str]:
+    async def due(self, now: int, limit: int) -> SqlDue:
+        """In one read: held SQL holds past their expiry, SQL checkouts past their payment
+        window, and outbox messages not published yet (the reconciler's SQL-side work)."""
+        def run() -> SqlDue:
+            h, ob = sql_holds, payment_outbox
             with self._engine.begin() as c:
-                return [r.id for r in c.execute(
-                    sa.select(sql_holds.c.id)
-                    .where(sql_holds.c.status == HoldStatus.HELD.value,
-                           sql_holds.c.expires_at <= now)
-                    .order_by(sql_holds.c.expires_at).limit(limit)).all()]
-
-        return await self._ledger.run(run)
-
-    async def stuck_checkouts(self, before: int, limit: int) -> list[Hold]:
-        def run() -> list[Hold]:
-            with self._engine.begin() as c:
-                rows = c.execute(
-                    sa.select(sql_holds)
-                    .where(sql_holds.c.status == HoldStatus.CHECKOUT.value,
-                           sql_holds.c.pay_until <= before)
-                    .order_by(sql_holds.c.pay_until).limit(limit)).all()
-            return [_hold_from(r) for r in rows]
+                expired = [r.id for r in c.execute(
+                    sa.select(h.c.id)
+                    .where(h.c.status == HoldStatus.HELD.value, h.c.expires_at <= now)
+                    .order_by(h.c.expires_at).limit(limit)).all()]
+                stuck = [_hold_from(r) for r in c.execute(
+                    sa.select(h)
+                    .where(h.c.status == HoldStatus.CHECKOUT.value, h.c.pay_until <= now)
+                    .order_by(h.c.pay_until).limit(limit)).all()]
+                unpublished = [(r.order_id, r.body) for r in c.execute(
+                    sa.select(ob.c.order_id, ob.c.body).where(ob.c.published_at.is_(None))
+                    .order_by(ob.c.created_at).limit(limit)).all()]
+            return SqlDue(expired, stuck, unpublished)
 
         return await self._ledger.run(run)
 
@@ -307,16 +304,6 @@ class SqlHolds:
 
     # ---- outbox --------------------------------------------------------------------------
 
-    async def unpublished(self, limit: int) -> list[tuple[str, str]]:
-        def run() -> list[tuple[str, str]]:
-            ob = payment_outbox
-            with self._engine.begin() as c:
-                return [(r.order_id, r.body) for r in c.execute(
-                    sa.select(ob.c.order_id, ob.c.body).where(ob.c.published_at.is_(None))
-                    .order_by(ob.c.created_at).limit(limit)).all()]
-
-        return await self._ledger.run(run)
-
     async def mark_published(self, order_id: str, now: int) -> None:
         def run() -> None:
             with self._engine.begin() as c:
@@ -327,33 +314,31 @@ class SqlHolds:
 
         await self._ledger.run(run)
 
-    # ---- what Redis held -------------------------------------------------------------------
+    # ---- the merge's SQL side ------------------------------------------------------------
 
-    async def report_redis_held(self, event_id: str, held: dict[str, int], now: int) -> None:
-        """Record Redis's active held count per type (every type of the event: absent = 0)."""
-        def run() -> None:
-            ti = ticket_inventory
-            with self._engine.begin() as c:
-                types = [r.ticket_type_id for r in c.execute(
-                    sa.select(ti.c.ticket_type_id).where(ti.c.event_id == event_id)).all()]
-                for tt in types:
-                    n = int(held.get(tt, 0))
-                    c.execute(sa.update(ti)  # written only when it changed: no idle writes
-                              .where(ti.c.event_id == event_id, ti.c.ticket_type_id == tt,
-                                     ti.c.held_redis != n)
-                              .values(held_redis=n, held_redis_at=now))
-
-        await self._ledger.run(run)
-
-    async def taken_by_user(self, event_id: str) -> dict[str, int]:
-        def run() -> dict[str, int]:
-            h = sql_holds
+    async def merge_state(self, event_id: str, held: dict[str, int],
+                          now: int) -> tuple[dict[str, int], dict[str, int]]:
+        """Record Redis's active held count per type (absent = 0; written only when it
+        changed), and read what SQL holds took, per type and per buyer: one transaction."""
+        def run() -> tuple[dict[str, int], dict[str, int]]:
+            ti, h = ticket_inventory, sql_holds
             taken = sa.case((h.c.status.in_((*ACTIVE, HoldStatus.COMMITTED.value)),
                              h.c.quantity), else_=0)
             with self._engine.begin() as c:
-                rows = c.execute(sa.select(h.c.user_id, sa.func.sum(taken).label("n"))
-                                 .where(h.c.event_id == event_id)
-                                 .group_by(h.c.user_id)).all()
-            return {r.user_id: int(r.n or 0) for r in rows}
+                rows = c.execute(sa.select(ti.c.ticket_type_id, ti.c.taken_sql,
+                                           ti.c.held_redis)
+                                 .where(ti.c.event_id == event_id)).all()
+                for r in rows:
+                    n = int(held.get(r.ticket_type_id, 0))
+                    if n != r.held_redis:
+                        c.execute(sa.update(ti)
+                                  .where(ti.c.event_id == event_id,
+                                         ti.c.ticket_type_id == r.ticket_type_id)
+                                  .values(held_redis=n, held_redis_at=now))
+                users = c.execute(sa.select(h.c.user_id, sa.func.sum(taken).label("n"))
+                                  .where(h.c.event_id == event_id)
+                                  .group_by(h.c.user_id)).all()
+            return ({r.ticket_type_id: int(r.taken_sql) for r in rows},
+                    {u.user_id: int(u.n or 0) for u in users})
 
         return await self._ledger.run(run)

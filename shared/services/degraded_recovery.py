@@ -62,10 +62,11 @@ class Recovery:
 
     async def sql_pass(self, now: int) -> SqlPassReport:
         report = SqlPassReport()
-        for hold_id in await self._sql.expired(now, BATCH):
+        due = await self._sql.due(now, BATCH)  # one read; usually nothing is due
+        for hold_id in due.expired:
             result = await self._sql.release(hold_id, None, now, "expired", allow_checkout=False)
             report.released += int(result.ok)
-        for hold in await self._sql.stuck_checkouts(now, BATCH):
+        for hold in due.stuck:
             assert hold.order_id is not None
             order = await self._ledger.get_order(hold.order_id)
             if order is None:
@@ -77,14 +78,14 @@ class Recovery:
                 ), FailReason.PAYMENT_TIMEOUT, now)
             await self._finalizer.settle(order)
             report.stuck_resolved += 1
-        report.relayed = await self.relay(now)
+        report.relayed = await self.relay(due.unpublished, now)
         return report
 
-    async def relay(self, now: int) -> int:
-        """Publish the outbox's messages not published yet (duplicates are harmless: the
-        queue deduplicates on the order id and finalize is idempotent)."""
+    async def relay(self, messages: list[tuple[str, str]], now: int) -> int:
+        """Publish outbox messages not published yet (duplicates are harmless: the queue
+        deduplicates on the order id and finalize is idempotent)."""
         sent = 0
-        for order_id, body in await self._sql.unpublished(BATCH):
+        for order_id, body in messages:
             try:
                 await self._bus.publish(PaymentRequest.from_json(body))
             except Exception as exc:  # the queue is still down: next pass
@@ -102,10 +103,8 @@ class Recovery:
             if not await self._inventory.load(event_id):
                 return
             held = await self._store.held_counts(event_id) or {}
-        lines = await self._ledger.inventory(event_id)
-        await self._store.sync_sql(event_id, {ln.ticket_type_id: ln.taken_sql for ln in lines},
-                                   await self._sql.taken_by_user(event_id))
-        await self._sql.report_redis_held(event_id, held, now)
+        taken, by_user = await self._sql.merge_state(event_id, held, now)
+        await self._store.sync_sql(event_id, taken, by_user)
 
     async def merge_all(self, now: int) -> None:
         """The breaker's probe: everything Redis must agree with before holds return to it.
