@@ -4,7 +4,9 @@ Starts its own redis-server and the local stack (``python -m shared.local``) in 
 process, unless ``--url`` targets a running one. Prints one JSON document: hold requests/s,
 p50/p95/p99 hold latency, time to sell out, oversold count (must be 0), orders finalized per
 second, and the same hold load against a bare ASGI endpoint making the same single Redis
-script call, with the ratio between the two.
+script call, with the ratio between the two. Then, in the same run (issue 12), a second sale
+with redis-server killed: holds and checkouts in degraded mode (SQL), the same figures, the
+degraded/normal hold throughput ratio, and the orders confirmed once Redis is started again.
 
     python bench/flash_sale.py --tickets 500 --buyers 5000 --concurrency 64
 """
@@ -82,59 +84,109 @@ async def buyers(base: str, count: int, concurrency: int) -> list[str]:
     return [r.json()["token"] for r in logins]
 
 
-async def confirmed_orders(base: str, orders: dict[str, str], concurrency: int) -> int:
-    """Poll until no order is pending (as a buyer sees it); returns how many confirmed."""
+async def confirmed_orders(base: str, orders: dict[str, str], concurrency: int,
+                           outcomes: dict[str, int] | None = None) -> int:
+    """Poll until no order is pending (as a buyer sees it); returns how many confirmed and
+    counts every outcome (``failed:<reason>``, ``pending`` if still so) in ``outcomes``."""
     pending, confirmed = dict(orders), 0
+    outcomes = {} if outcomes is None else outcomes
     deadline = time.monotonic() + 120
     while pending and time.monotonic() < deadline:
         ids = list(pending)
         answers, _ = await loadgen.run(base, [
             Job("GET", f"/api/orders/{i}", token=pending[i]) for i in ids], concurrency)
         for order_id, answer in zip(ids, answers, strict=True):
-            if (status := answer.json()["status"]) != "pending":
+            if answer.status != 200:
+                continue  # e.g. 503 while a dependency is down: ask again
+            body = answer.json()
+            if (status := body["status"]) != "pending":
                 confirmed += status == "confirmed"
+                key = status if status == "confirmed" else f"{status}:{body.get('reason')}"
+                outcomes[key] = outcomes.get(key, 0) + 1
                 del pending[order_id]
         await asyncio.sleep(0.05)
+    if pending:
+        outcomes["pending"] = len(pending)
     return confirmed
 
 
-async def sale(base: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Create the event, race the buyers for it, pay for every hold, wait for the orders."""
-    (login,), _ = await loadgen.run(base, [Job("POST", "/api/auth/login", {
-        "email": "admin@example.com", "password": PASSWORD})], 1)
+async def create_event(base: str, admin_token: str, name: str, tickets: int) -> dict[str, Any]:
     (created,), _ = await loadgen.run(base, [Job("POST", "/api/admin/events", {
-        "name": "Bench on-sale", "starts_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+        "name": name, "starts_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
         "venue": {"name": "Bench Arena", "city": "Bench"}, "per_user_limit": 8,
-        "ticket_types": [{"name": "GA", "price": 5000, "capacity": args.tickets}]},
-        token=login.json()["token"])], 1)
-    event = created.json()
-    accounts = min(args.buyers, args.accounts)
-    tokens = await buyers(base, accounts, args.concurrency)
+        "ticket_types": [{"name": "GA", "price": 5000, "capacity": tickets}]},
+        token=admin_token)], 1)
+    event: dict[str, Any] = created.json()
+    return event
+
+
+async def race(base: str, args: argparse.Namespace, event: dict[str, Any],
+               tokens: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Race the buyers for the event and pay for every hold won; returns the figures and
+    the orders answered 202 (order id -> its buyer's token)."""
+    accounts = len(tokens)
     body = {"items": [{"ticket_type_id": event["ticket_types"][0]["id"], "quantity": 1}]}
     results, wall = await loadgen.run(base, [
         Job("POST", f"/api/events/{event['id']}/holds", body, tokens[i % accounts])
         for i in range(args.buyers)], args.concurrency)
     won = [(r.json()["hold_id"], tokens[i % accounts]) for i, r in enumerate(results)
            if r.status == 201]
-
-    t0 = time.perf_counter()
     checkouts, _ = await loadgen.run(base, [
         Job("POST", f"/api/holds/{hold}/checkout", {"payment_token": "tok_visa"}, token)
         for hold, token in won], args.concurrency)
-    sold = await confirmed_orders(base, {
-        r.json()["order_id"]: token for r, (_, token) in zip(checkouts, won, strict=True)
-        if r.status == 202}, args.concurrency)
-    finalize_wall = time.perf_counter() - t0
-    return {
-        "tickets": args.tickets, "buyers": args.buyers, "accounts": accounts,
-        "concurrency": args.concurrency,
+    figures = {
         "hold": summary(results, wall),
         "time_to_sell_out_s": round(max((r.finished_s for r in results if r.status == 201),
                                         default=0), 3),
-        "oversold": max(0, len(won) - args.tickets) + max(0, sold - args.tickets),
+        "holds_won": len(won),
+        "checkout_statuses": summary(checkouts, 1)["statuses"],
+    }
+    orders = {r.json()["order_id"]: token for r, (_, token) in zip(checkouts, won, strict=True)
+              if r.status == 202}
+    return figures, orders
+
+
+async def sale(base: str, args: argparse.Namespace, admin_token: str,
+               tokens: list[str]) -> dict[str, Any]:
+    """Create the event, race the buyers for it, pay for every hold, wait for the orders."""
+    event = await create_event(base, admin_token, "Bench on-sale", args.tickets)
+    figures, orders = await race(base, args, event, tokens)
+    t_orders = time.perf_counter()
+    sold = await confirmed_orders(base, orders, args.concurrency)
+    finalize_wall = time.perf_counter() - t_orders
+    return {
+        "tickets": args.tickets, "buyers": args.buyers, "accounts": len(tokens),
+        "concurrency": args.concurrency, **figures,
+        "oversold": max(0, figures["holds_won"] - args.tickets) + max(0, sold - args.tickets),
         "orders_confirmed": sold,
         "orders_finalized_per_s": round(sold / finalize_wall, 1),
-        "checkout_statuses": summary(checkouts, 1)["statuses"],
+    }
+
+
+async def degraded_sale(base: str, args: argparse.Namespace, admin_token: str,
+                        tokens: list[str], redis_server: RedisServer) -> dict[str, Any]:
+    """The same sale with redis-server killed (SIGKILL): holds and checkouts go to SQL; the
+    payment messages wait in the SQL outbox and are confirmed once Redis is started again."""
+    event = await create_event(base, admin_token, "Bench on-sale (degraded)", args.tickets)
+    redis_server.kill()
+    try:
+        async with httpx.AsyncClient() as c:  # the breaker opens at the first failures
+            ready = (await c.get(f"{base}/api/health/ready", timeout=30)).json()
+        figures, orders = await race(base, args, event, tokens)
+    finally:
+        redis_server.start()
+    async with httpx.AsyncClient() as c:
+        for _ in range(600):  # the breaker's probe merges the stores, then closes
+            if (await c.get(f"{base}/api/health/ready", timeout=30)).json().get(
+                    "status") == "ready":
+                break
+            await asyncio.sleep(0.1)
+    outcomes: dict[str, int] = {}
+    sold = await confirmed_orders(base, orders, args.concurrency, outcomes)
+    return {
+        "health_while_down": ready.get("status"), **figures,
+        "oversold": max(0, figures["holds_won"] - args.tickets) + max(0, sold - args.tickets),
+        "orders_confirmed_after_restart": sold, "order_outcomes": outcomes,
     }
 
 
@@ -179,7 +231,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             base = f"http://127.0.0.1:{port}"
             procs.append(spawn([sys.executable, "-m", "shared.local"], {**env, "PORT": str(port)}))
             await wait_http(f"{base}/api/health", procs[-1])
-        out = await sale(base, args)
+        (login,), _ = await loadgen.run(base, [Job("POST", "/api/auth/login", {
+            "email": "admin@example.com", "password": PASSWORD})], 1)
+        admin_token = login.json()["token"]
+        tokens = await buyers(base, min(args.buyers, args.accounts), args.concurrency)
+        out = await sale(base, args, admin_token, tokens)
+        if not args.url:  # only a stack whose redis-server we own can lose it
+            out["degraded"] = await degraded_sale(base, args, admin_token, tokens, redis_server)
+            out["degraded_to_normal_hold_throughput_ratio"] = round(
+                out["degraded"]["hold"]["requests_per_s"] / out["hold"]["requests_per_s"], 3)
+            out["oversold"] += out["degraded"]["oversold"]
         out["bare_asgi_hold"] = await bare(args, redis_url, env, procs)
         if out["bare_asgi_hold"]["statuses"].get("201") != args.tickets:
             raise SystemExit(f"the bare endpoint did not sell {args.tickets} tickets: "

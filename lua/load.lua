@@ -2,8 +2,11 @@
   load: (re)build an event's rules and inventory from the ledger and the catalog.
 
   Used when an event is created and when its keys are missing (Redis restarted empty).
-  Availability of each type = capacity - sold - tickets in active holds (held or checkout)
-  still recorded here, never below zero. Ticket types not listed disappear from inv.
+  Availability of each type = capacity - sold - tickets in active SQL holds (degraded mode)
+  - tickets in active holds (held or checkout) still recorded here, never below zero. The
+  SQL holds' taken count is recorded as meta sql_taken:<type>, which sync_sql.lua later
+  compares with the ledger's to give back what SQL holds released. Ticket types not listed
+  disappear from inv.
 
   KEYS[1..7]  the event key set (inv, meta, holds, hexp, hpay, hdone, per_user)
   ARGV[1]     mode: 'if_missing' (do nothing when inv exists: concurrent loaders after a
@@ -11,7 +14,9 @@
   ARGV[2]     currency (ISO 4217)
   ARGV[3]     per-user limit
   ARGV[4]     status (only 'on_sale' accepts holds)
-  ARGV[5..]   quads: ticket type id, capacity, sold (ledger), unit price (minor units)
+  ARGV[5..]   sextuples: ticket type id, capacity, sold (ledger), unit price (minor units),
+              tickets in active SQL holds (ledger held_sql), tickets taken by SQL holds
+              and not given back (ledger taken_sql)
 
   Returns JSON {ok=true, loaded=true, available={<ticket type id>=n, ...}}
             or {ok=true, loaded=false}   mode 'if_missing' and inventory already present
@@ -36,12 +41,13 @@ end
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('HSET', KEYS[2], 'currency', ARGV[2], 'limit', ARGV[3], 'status', ARGV[4])
 local available = {}
-for i = 5, #ARGV, 4 do
+for i = 5, #ARGV, 6 do
   local tt = ARGV[i]
-  local n = tonumber(ARGV[i + 1]) - tonumber(ARGV[i + 2]) - (active[tt] or 0)
+  local n = tonumber(ARGV[i + 1]) - tonumber(ARGV[i + 2]) - tonumber(ARGV[i + 4])
+            - (active[tt] or 0)
   if n < 0 then n = 0 end
   redis.call('HSET', KEYS[1], tt, n)
-  redis.call('HSET', KEYS[2], 'price:' .. tt, ARGV[i + 3])
+  redis.call('HSET', KEYS[2], 'price:' .. tt, ARGV[i + 3], 'sql_taken:' .. tt, ARGV[i + 5])
   available[tt] = n
 end
 return cjson.encode({ok = true, loaded = true, available = available})

@@ -123,3 +123,8 @@ class PaymentUnavailable(Exception):
 
 class LedgerSoldOut(Exception):
     """The ledger's capacity guard refused the sale."""
+
+
+class StoreUnavailable(Exception):
+    """The live inventory store (Redis) cannot be reached, or its breaker is open: callers
+    take the degraded path (SQL) or skip what only Redis can do."""

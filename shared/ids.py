@@ -23,6 +23,20 @@ def new_child_id(event_id: str) -> str:
     return f"{event_id}.{uuid.uuid4().hex}"
 
 
+def new_degraded_child_id(event_id: str) -> str:
+    """A hold or order id made in degraded mode (SQL): the same format, but the hex digit
+    where a UUID4 always has its version ``4`` is ``d``, so every reader can route the id to
+    the SQL ledger without a lookup (normal ids are ``uuid4().hex``)."""
+    digits = uuid.uuid4().hex
+    return f"{event_id}.{digits[:12]}d{digits[13:]}"
+
+
+def is_degraded_id(child_id: str) -> bool:
+    """True for a hold or order id minted in degraded mode (see ``new_degraded_child_id``)."""
+    m = _CHILD_ID.match(child_id)
+    return m is not None and m.group(2)[12] == "d"
+
+
 def is_event_id(value: str) -> bool:
     return bool(_EVENT_ID.match(value))
 

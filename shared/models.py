@@ -204,6 +204,11 @@ class InventoryLine:
     ticket_type_id: str
     capacity: int
     sold: int
+    # Issue 12 (degraded mode): tickets in active SQL holds, tickets ever taken by SQL holds
+    # and not given back (held + sold through them), and Redis's last reported held count.
+    held_sql: int = 0
+    taken_sql: int = 0
+    held_redis: int = 0
 
 
 @dataclass(frozen=True)

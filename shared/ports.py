@@ -82,6 +82,16 @@ class InventoryStore(Protocol):
         """Set rules and availability; None when ``replace`` is false and it was loaded."""
         ...
 
+    async def sync_sql(self, event_id: str, taken_sql: dict[str, int],
+                       taken_by_user: dict[str, int]) -> ScriptResult:
+        """Move availability (and per-user counts) by what SQL holds took or gave back
+        since the last sync."""
+        ...
+
+    async def held_counts(self, event_id: str) -> dict[str, int] | None:
+        """Tickets in active holds per type; None when the event is not loaded."""
+        ...
+
     async def set_rules(self, event_id: str, rules: EventRules) -> None:
         """Replace prices, currency, limit and status of a loaded event (one HSET)."""
         ...
@@ -140,6 +150,48 @@ class Ledger(Protocol):
         self, request: PaymentRequest, reason: str, now: int, refunded: Charge | None = None,
     ) -> Order:
         """Insert a failed order; returns the existing order when one already exists."""
+        ...
+
+
+@dataclass(frozen=True)
+class SqlDue:
+    """The reconciler's SQL-side work of one pass (``DegradedLedger.due``)."""
+
+    expired: list[str]
+    stuck: list[Hold]
+    unpublished: list[tuple[str, str]]
+
+
+class DegradedLedger(Protocol):
+    """Holds, checkouts and the payments outbox in SQL while Redis is down (degraded mode).
+    Results use the codes of the matching Lua scripts."""
+
+    async def take_hold(self, hold: Hold, per_user_limit: int) -> ScriptResult: ...
+
+    async def get_hold(self, hold_id: str) -> Hold | None: ...
+
+    async def hold_of_order(self, order_id: str) -> Hold | None: ...
+
+    async def release(self, hold_id: str, user_id: str | None, now: int, reason: str,
+                      allow_checkout: bool) -> ScriptResult: ...
+
+    async def checkout(self, hold_id: str, user_id: str, order_id: str, now: int,
+                       pay_until: int, message: str) -> ScriptResult: ...
+
+    async def commit(self, hold_id: str, now: int) -> bool: ...
+
+    async def due(self, now: int, limit: int) -> SqlDue:
+        """Expired SQL holds, SQL checkouts past their window, unpublished messages."""
+        ...
+
+    async def record_confirmed(self, request: PaymentRequest, charge: Charge,
+                               new_tickets: Sequence[Ticket], now: int) -> Order: ...
+
+    async def mark_published(self, order_id: str, now: int) -> None: ...
+
+    async def merge_state(self, event_id: str, held: dict[str, int],
+                          now: int) -> tuple[dict[str, int], dict[str, int]]:
+        """Record Redis's held counts; answer SQL's taken tickets per type and per buyer."""
         ...
 
 

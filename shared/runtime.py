@@ -6,15 +6,19 @@ its runtime at import time. ``migrate`` and ``close`` are explicit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
 from shared.adapters.argon2_hasher import Argon2Hasher
 from shared.adapters.cosmos_catalog import CosmosCatalog
+from shared.adapters.memory_limits import MemoryRateLimiter
 from shared.adapters.redis_catalog_cache import CachedCatalog
+from shared.adapters.redis_guard import GuardedRedis, GuardedRedisCluster, bypass
 from shared.adapters.redis_idempotency import RedisIdempotency
 from shared.adapters.redis_limits import RedisRateLimiter
 from shared.adapters.redis_sessions import RedisRevocationFeed, RedisSessionCache
@@ -22,13 +26,17 @@ from shared.adapters.redis_store import RedisInventory
 from shared.adapters.redis_stream_bus import RedisStreamBus, StreamNames
 from shared.adapters.servicebus_bus import ServiceBusBus
 from shared.adapters.simulated_gateway import SimulatedGateway
+from shared.adapters.sql_holds import SqlHolds
 from shared.adapters.sql_ledger import SqlLedger
 from shared.adapters.sqlite_catalog import SqliteCatalog
+from shared.breaker import CircuitBreaker
 from shared.models import now_ms
 from shared.ports import PaymentBus, PaymentGateway
 from shared.services.accounts import AccountService
 from shared.services.catalog import CatalogService
 from shared.services.checkout import CheckoutService
+from shared.services.degraded import DegradedPurchases
+from shared.services.degraded_recovery import Recovery
 from shared.services.finalize import Finalizer
 from shared.services.holds import HoldService
 from shared.services.inventory import InventoryService
@@ -40,27 +48,36 @@ from shared.settings import Settings
 REDIS_SCOPE = "https://redis.azure.com/.default"
 
 
-def connect_redis(settings: Settings) -> Redis | RedisCluster:
-    if not settings.redis_url:
-        raise ValueError("REDIS_URL is not set (the local host sets it for its redis-server)")
+def connect_redis(settings: Settings,
+                  breaker: CircuitBreaker | None = None) -> Redis | RedisCluster:
     """A client with a bounded pool: under a burst, requests wait briefly for a connection
     (``timeout``) instead of failing, and Redis never sees more than ``max_connections``.
     With REDIS_ENTRA_ID, connections authenticate with Entra ID tokens of the app's identity,
-    renewed before they expire (no access key anywhere)."""
+    renewed before they expire (no access key anywhere). Every command passes ``breaker``
+    (``adapters/redis_guard``); one quick retry absorbs a dropped connection, instead of the
+    client's default seconds of backoff that would hold every request during an outage."""
+    if not settings.redis_url:
+        raise ValueError("REDIS_URL is not set (the local host sets it for its redis-server)")
+    breaker = breaker or CircuitBreaker("redis")
     options: dict[str, Any] = {"decode_responses": True, "socket_timeout": 5,
-                               "socket_connect_timeout": 3}
+                               "socket_connect_timeout": 3,
+                               "retry": Retry(ExponentialBackoff(cap=0.05, base=0.01), 1)}
     if settings.redis_entra_id:
         from redis_entraid.cred_provider import create_from_default_azure_credential
 
         options["credential_provider"] = create_from_default_azure_credential(
             (REDIS_SCOPE,))
+    client: GuardedRedis | GuardedRedisCluster
     if settings.redis_cluster:
-        return RedisCluster.from_url(settings.redis_url,
-                                     max_connections=settings.redis_max_connections, **options)
-    pool = BlockingConnectionPool.from_url(
-        settings.redis_url, max_connections=settings.redis_max_connections, timeout=10,
-        health_check_interval=30, **options)
-    return Redis(connection_pool=pool)
+        client = GuardedRedisCluster.from_url(  # type: ignore[assignment]
+            settings.redis_url, max_connections=settings.redis_max_connections, **options)
+    else:
+        pool = BlockingConnectionPool.from_url(
+            settings.redis_url, max_connections=settings.redis_max_connections, timeout=10,
+            health_check_interval=30, **options)
+        client = GuardedRedis(connection_pool=pool)
+    client.breaker = breaker
+    return client
 
 
 def open_catalog(settings: Settings) -> SqliteCatalog | CosmosCatalog:
@@ -95,6 +112,10 @@ class Runtime:
     idempotency: RedisIdempotency
     revocations: RedisRevocationFeed
     clock: Callable[[], int]
+    breaker: CircuitBreaker
+    sql_holds: SqlHolds
+    degraded: DegradedPurchases
+    recovery: Recovery
 
     @property
     def stream_names(self) -> StreamNames:
@@ -121,8 +142,12 @@ class Runtime:
 def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
                   clock: Callable[[], int] = now_ms) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    redis = connect_redis(settings)
+    breaker = CircuitBreaker("redis", failures=settings.breaker_failures,
+                             open_seconds=settings.breaker_open_seconds,
+                             max_open_seconds=settings.breaker_max_open_seconds)
+    redis = connect_redis(settings, breaker)
     ledger = SqlLedger.from_settings(settings)
+    sql_holds = SqlHolds(ledger)
     catalog_store = CachedCatalog(open_catalog(settings), redis)
     gateway = gateway or SimulatedGateway(settings.gateway_path)
     bus: PaymentBus
@@ -135,24 +160,47 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
     else:
         raise ValueError(f"BUS_BACKEND={settings.bus_backend!r}: use 'redis' or 'servicebus'")
     store = RedisInventory(redis)
-    inventory = InventoryService(store, ledger, catalog_store)
-    finalizer = Finalizer(store, ledger, gateway, clock)
+    memory_limits = MemoryRateLimiter()
+    degraded = DegradedPurchases(sql_holds, ledger, catalog_store, bus, memory_limits,
+                                 settings, clock, lambda: breaker.is_open)
+    inventory = InventoryService(store, ledger, catalog_store, degraded.availability)
+    finalizer = Finalizer(store, ledger, gateway, clock, sql_holds)
     hasher = Argon2Hasher(time_cost=settings.argon2_time_cost,
                           memory_kib=settings.argon2_memory_kib,
                           parallelism=settings.argon2_parallelism)
-    limits = Limits(RedisRateLimiter(redis), settings, clock)
+    limits = Limits(RedisRateLimiter(redis), settings, clock, fallback=memory_limits)
     revocations = RedisRevocationFeed(redis)
+    accounts = AccountService(ledger, ledger, RedisSessionCache(redis), hasher, settings,
+                              clock, limits=limits, feed=revocations)
+
+    async def flush_revocations(_events: Sequence[str]) -> None:
+        await accounts.flush_revocations()
+
+    async def refresh_catalog_cache(events: Sequence[str]) -> None:
+        # Catalog writes made while Redis was down could not invalidate its copies.
+        await catalog_store.invalidate([f"cat:event:{e}" for e in events])
+
+    recovery = Recovery(store, sql_holds, ledger, inventory, finalizer, bus,
+                        lambda: breaker.is_open,
+                        on_recovered=(flush_revocations, refresh_catalog_cache))
+
+    async def probe() -> None:
+        with bypass():  # the breaker is open: this is the one caller allowed through
+            await redis.ping()
+            await recovery.merge_all(clock())
+
+    breaker.set_probe(probe)
     return Runtime(
         settings=settings, redis=redis, ledger=ledger, catalog_store=catalog_store,
         gateway=gateway, bus=bus, store=store, inventory=inventory,
-        holds=HoldService(store, inventory, settings, clock, limits),
-        checkout=CheckoutService(store, bus, settings, clock, limits),
-        orders=OrderService(store, ledger),
+        holds=HoldService(store, inventory, settings, clock, limits, degraded),
+        checkout=CheckoutService(store, bus, settings, clock, limits, degraded),
+        orders=OrderService(store, ledger, degraded),
         finalizer=finalizer,
-        reconciler=Reconciler(store, ledger, inventory, finalizer, settings),
-        accounts=AccountService(ledger, ledger, RedisSessionCache(redis), hasher, settings,
-                                clock, limits=limits, feed=revocations),
+        reconciler=Reconciler(store, ledger, inventory, finalizer, settings, recovery),
+        accounts=accounts,
         catalog=CatalogService(catalog_store, ledger, inventory, settings, clock, ledger),
         limits=limits, idempotency=RedisIdempotency(redis), revocations=revocations,
-        clock=clock,
+        clock=clock, breaker=breaker, sql_holds=sql_holds, degraded=degraded,
+        recovery=recovery,
     )

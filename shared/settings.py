@@ -104,6 +104,16 @@ class Settings(BaseSettings):
     redis_entra_id: bool = Field(
         False, description="authenticate to Redis with Entra ID tokens of the app's identity "
         "(Azure Managed Redis; `REDIS_URL` then carries no password)")
+    # Degraded mode: consecutive Redis connection failures open the breaker; it stays open
+    # this long before a background probe (ping + recovery merge); failed probes back off.
+    breaker_failures: int = Field(
+        3, ge=1, description="consecutive Redis connection failures that open the breaker "
+        "(holds and checkouts then go to the SQL ledger)")
+    breaker_open_seconds: float = Field(
+        1.0, gt=0, description="how long the breaker stays open before probing Redis again")
+    breaker_max_open_seconds: float = Field(
+        15.0, gt=0, description="longest wait between probes while Redis stays down "
+        "(failed probes double the wait up to this)")
     # Ledger: a SQLAlchemy URL (SQLite by default), or Azure SQL with Entra ID tokens.
     sql_url: Annotated[str, AfterValidator(check.sqlalchemy_url)] = Field(
         "", description="ledger, a SQLAlchemy URL (wins over `SQL_SERVER`)",

@@ -5,7 +5,8 @@ otherwise.
 One trace runs from the HTTP checkout through the payments queue to the finalize handler:
 checkout injects the W3C trace context into the message (``PaymentRequest.trace``, which the
 Service Bus publisher also copies into application properties) and finalize continues it.
-Counters: holds, sold-outs, payment declines, dead-letters; a histogram: finalize latency.
+Counters: holds, sold-outs, payment declines, dead-letters, breaker trips, degraded holds;
+a histogram: finalize latency.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ sold_outs = meter.create_counter("leap.sold_outs", description="hold requests re
 declines = meter.create_counter("leap.payment_declines", description="payments declined")
 dead_letters = meter.create_counter("leap.dead_letters",
                                     description="payment messages dead-lettered")
+breaker_trips = meter.create_counter(
+    "leap.breaker.trips", description="circuit breaker trips (attribute: dependency)")
+holds_degraded = meter.create_counter(
+    "leap.holds.degraded", description="holds taken in the SQL ledger while Redis was down")
 finalize_ms = meter.create_histogram("leap.finalize.duration", unit="ms",
                                      description="time to finalize one payment message")
 

@@ -27,3 +27,8 @@ def rate_key(event_id: str) -> str:
 
 def session_key(token_hash: str) -> str:
     return f"sess:{token_hash}"
+
+
+def sql_users_key(event_id: str) -> str:
+    """sync_sql.lua's eighth key: each buyer's SQL-taken tickets already in per_user."""
+    return "sqlusers:{" + event_id + "}"

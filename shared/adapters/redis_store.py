@@ -10,7 +10,15 @@ from redis.asyncio import Redis, RedisCluster
 from redis.commands.core import AsyncScript
 
 from shared.adapters import lua_scripts
-from shared.adapters.redis_keys import HOLDS, HPAY, INV, META, event_keys, rate_key
+from shared.adapters.redis_keys import (
+    HOLDS,
+    HPAY,
+    INV,
+    META,
+    event_keys,
+    rate_key,
+    sql_users_key,
+)
 from shared.adapters.redis_pubsub import text
 from shared.models import Hold, HoldStatus, InventoryLine, LineItem
 from shared.ports import EventRules, ScriptResult
@@ -18,7 +26,8 @@ from shared.settings import Rate
 
 AnyRedis = Redis | RedisCluster
 
-SCRIPTS = ("hold", "checkout", "commit", "release", "expire", "load", "capacity")
+SCRIPTS = ("hold", "checkout", "commit", "release", "expire", "load", "capacity", "sync_sql",
+           "held_counts")
 
 
 def _result(raw: Any) -> ScriptResult:
@@ -77,11 +86,29 @@ class RedisInventory:
         args: list[str | int] = [mode, rules.currency, rules.per_user_limit, rules.status]
         for line in lines:
             price = rules.prices.get(line.ticket_type_id, 0)
-            args += [line.ticket_type_id, line.capacity, line.sold, price]
+            args += [line.ticket_type_id, line.capacity, line.sold, price, line.held_sql,
+                     line.taken_sql]
         result = await self._run("load", event_id, args)
         if not result.get("loaded"):
             return None
         return {k: int(v) for k, v in dict(result.get("available") or {}).items()}
+
+    async def sync_sql(self, event_id: str, taken_sql: dict[str, int],
+                       taken_by_user: dict[str, int]) -> ScriptResult:
+        args: list[str | int] = [len(taken_sql)]
+        for tt, taken in taken_sql.items():
+            args += [tt, taken]
+        for user, taken in taken_by_user.items():
+            args += [user, taken]
+        raw = await self._scripts["sync_sql"](
+            keys=[*event_keys(event_id), sql_users_key(event_id)], args=args)
+        return _result(raw)
+
+    async def held_counts(self, event_id: str) -> dict[str, int] | None:
+        result = await self._run("held_counts", event_id, [])
+        if not result.ok:
+            return None
+        return {k: int(v) for k, v in dict(result.get("held") or {}).items()}
 
     async def set_rules(self, event_id: str, rules: EventRules) -> None:
         fields: dict[str, str | int] = {"currency": rules.currency,

@@ -9,6 +9,7 @@ counts, and past ``max_delivery_count`` the message moves to the dead-letter str
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -116,8 +117,15 @@ class StreamConsumer:
                 await self.run_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # keep consuming; Redis may come back
-                log.exception("payments consumer: batch failed")
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    log.exception("payments consumer: batch failed")
+                # Redis came back without our group (restarted empty): create it again.
+                with contextlib.suppress(Exception):
+                    await self.ensure_group()
+                await asyncio.sleep(0.2)
+            except Exception as exc:  # keep consuming; Redis may come back
+                log.warning("payments consumer: batch failed (%s)", exc)
                 await asyncio.sleep(1)
 
     async def run_once(self, block: bool = True) -> int:

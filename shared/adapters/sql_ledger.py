@@ -118,6 +118,10 @@ class SqlLedger:
                 delay *= 2
         raise AssertionError("unreachable")
 
+    async def run(self, work: Callable[[], T]) -> T:
+        """``_run`` for the other SQL adapters sharing this engine (``sql_holds``)."""
+        return await self._run(work)
+
     async def migrate(self) -> list[int]:
         return await self._run(lambda: sql_migrations.migrate(self.engine))
 
@@ -149,11 +153,13 @@ class SqlLedger:
             ti = ticket_inventory
             with self.engine.begin() as c:
                 rows = c.execute(
-                    sa.select(ti.c.event_id, ti.c.ticket_type_id, ti.c.capacity, ti.c.sold)
+                    sa.select(ti.c.event_id, ti.c.ticket_type_id, ti.c.capacity, ti.c.sold,
+                              ti.c.held_sql, ti.c.taken_sql, ti.c.held_redis)
                     .where(ti.c.event_id == event_id)
                     .order_by(ti.c.ticket_type_id)
                 ).all()
-            return [InventoryLine(r.event_id, r.ticket_type_id, r.capacity, r.sold) for r in rows]
+            return [InventoryLine(r.event_id, r.ticket_type_id, r.capacity, r.sold,
+                                  r.held_sql, r.taken_sql, r.held_redis) for r in rows]
 
         return await self._run(run)
 

@@ -31,10 +31,26 @@ def _v2_audit_log(conn: sa.Connection) -> None:
     t.audit_log.create(conn)
 
 
+def _v3_degraded_mode(conn: sa.Connection) -> None:
+    # A ledger created by this code's v1 already has the new ticket_inventory columns (v1
+    # creates the table as sql_schema defines it now); an older one gets them here. The
+    # statement is the same on SQLite and SQL Server (no COLUMN keyword, a constant default).
+    present = {c["name"] for c in sa.inspect(conn).get_columns("ticket_inventory")}
+    for column in ("held_sql", "taken_sql", "held_redis", "held_redis_at"):
+        if column not in present:
+            kind = "BIGINT" if column == "held_redis_at" else "INTEGER"
+            conn.exec_driver_sql(
+                f"ALTER TABLE ticket_inventory ADD {column} {kind} NOT NULL DEFAULT 0")
+    t.sql_holds.create(conn, checkfirst=True)
+    t.payment_outbox.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "ledger: users, sessions, ticket_inventory, orders, tickets, payments",
               _v1_ledger),
     Migration(2, "audit_log of admin actions", _v2_audit_log),
+    Migration(3, "degraded mode: SQL hold counts, sql_holds, payment_outbox",
+              _v3_degraded_mode),
 )
 
 

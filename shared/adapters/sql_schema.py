@@ -51,6 +51,13 @@ ticket_inventory = sa.Table(
     sa.Column("ticket_type_id", sa.String(64), primary_key=True),
     sa.Column("capacity", sa.Integer, nullable=False),
     sa.Column("sold", sa.Integer, nullable=False, server_default="0"),
+    # Degraded mode (migration 3): tickets in active SQL holds; tickets taken by SQL holds
+    # and not given back (held + sold through them; Redis excludes this many, see
+    # lua/sync_sql.lua); Redis's active held count as last reported by the reconciler.
+    sa.Column("held_sql", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("taken_sql", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("held_redis", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("held_redis_at", MS, nullable=False, server_default="0"),
     sa.CheckConstraint("sold <= capacity", name="ck_inventory_sold_le_capacity"),
     sa.CheckConstraint("sold >= 0", name="ck_inventory_sold_nonneg"),
     sa.CheckConstraint("capacity >= 0", name="ck_inventory_capacity_nonneg"),
@@ -105,4 +112,39 @@ payments = sa.Table(
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # charged | refunded
     sa.Column("created_at", MS, nullable=False),
+)
+
+# Degraded mode (issue 12, migration 3): holds taken in SQL while Redis is unreachable, and
+# the payment messages of their checkouts, written in the checkout's transaction.
+sql_holds = sa.Table(
+    "sql_holds",
+    metadata,
+    sa.Column("id", CHILD_ID, primary_key=True),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("user_id", ID, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # held | checkout | committed | released
+    sa.Column("items", sa.UnicodeText, nullable=False),  # JSON line items
+    sa.Column("quantity", sa.Integer, nullable=False),  # tickets in the hold (per-user limit)
+    sa.Column("total", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("promo", sa.String(64), nullable=True),
+    sa.Column("discount", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("created_at", MS, nullable=False),
+    sa.Column("expires_at", MS, nullable=False),
+    sa.Column("order_id", CHILD_ID, nullable=True, unique=True),
+    sa.Column("pay_until", MS, nullable=True),
+    sa.Column("ended_at", MS, nullable=True),
+    sa.Column("end_reason", sa.String(32), nullable=True),
+    sa.Index("ix_sql_holds_status_expires", "status", "expires_at"),
+    sa.Index("ix_sql_holds_user_event", "user_id", "event_id"),
+)
+
+payment_outbox = sa.Table(
+    "payment_outbox",
+    metadata,
+    sa.Column("order_id", CHILD_ID, primary_key=True),
+    sa.Column("body", sa.UnicodeText, nullable=False),  # PaymentRequest JSON
+    sa.Column("created_at", MS, nullable=False),
+    sa.Column("published_at", MS, nullable=True),
+    sa.Index("ix_payment_outbox_published", "published_at", "created_at"),
 )

@@ -20,6 +20,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from shared.api import problems
+from shared.api.degraded_notice import HEADER as DEGRADED_HEADER
+from shared.api.degraded_notice import DegradedNotice
 from shared.api.guard import Guard
 from shared.api.routes import admin, auth, events, health, holds, orders, venues
 from shared.api.schemas import ProblemOut
@@ -124,6 +126,8 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
             CORSMiddleware, allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-            expose_headers=["Location", "Retry-After", "Idempotent-Replayed"], max_age=600)
+            expose_headers=["Location", "Retry-After", "Idempotent-Replayed",
+                            DEGRADED_HEADER], max_age=600)
+    app.add_middleware(DegradedNotice, breaker=lambda: provider().breaker)
     app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)
     return app

@@ -3,12 +3,16 @@ first answer and does nothing twice.
 
 The first request claims the key (per user) and stores its answer, success or 4xx, for 24 h;
 a concurrent duplicate waits for that answer; a key reused for a different request is
-refused with 422; a 5xx or crash releases the key so the client may retry.
+refused with 422; a 5xx or crash releases the key so the client may retry. While Redis (the
+store of keys) is unreachable, keys are not enforced: the request runs once as sent (written down in
+docs/architecture.md; a checkout retry still finds its order, a hold retry may take a
+second hold, which expires).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from collections.abc import Awaitable, Callable
@@ -17,7 +21,7 @@ from fastapi import Header, Request
 from fastapi.responses import JSONResponse, Response
 
 from shared.api.problems import PROBLEM, domain_problem, problem
-from shared.errors import DomainError
+from shared.errors import DomainError, StoreUnavailable
 from shared.models import Principal
 from shared.ports import IdempotencyStore, StoredResponse
 
@@ -42,7 +46,11 @@ async def idempotent(request: Request, store: IdempotencyStore, user: Principal,
         request.method.encode() + b" " + request.url.path.encode() + b"\n" + body).hexdigest()
     slot = f"idem:{user.user_id}:{hashlib.sha256(key.encode()).hexdigest()}"
     deadline = time.monotonic() + WAIT_S
-    while (stored := await store.begin(slot, fingerprint, TTL_MS)) is not None:
+    try:
+        stored = await store.begin(slot, fingerprint, TTL_MS)
+    except StoreUnavailable:
+        return await compute()
+    while stored is not None:
         if stored.fingerprint != fingerprint:
             return problem(422, "idempotency-key-reused",
                            f"{HEADER} was already used for a different request",
@@ -55,19 +63,25 @@ async def idempotent(request: Request, store: IdempotencyStore, user: Principal,
                            field=HEADER, instance=request.url.path,
                            headers={"Retry-After": "1"})
         await asyncio.sleep(0.05)  # a duplicate in flight: wait for its answer
+        stored = await store.begin(slot, fingerprint, TTL_MS)
     try:
         response = await compute()
     except DomainError as exc:
         response = domain_problem(exc, request.url.path)
     except BaseException:
-        await store.abandon(slot)
+        with contextlib.suppress(StoreUnavailable):
+            await store.abandon(slot)
         raise
-    if response.status_code >= 500:
-        await store.abandon(slot)
-    else:
-        await store.finish(slot, StoredResponse(
-            status=response.status_code, body=bytes(response.body).decode(),
-            fingerprint=fingerprint, location=response.headers.get("location", "")), TTL_MS)
+    try:
+        if response.status_code >= 500:
+            await store.abandon(slot)
+        else:
+            await store.finish(slot, StoredResponse(
+                status=response.status_code, body=bytes(response.body).decode(),
+                fingerprint=fingerprint, location=response.headers.get("location", "")),
+                TTL_MS)
+    except StoreUnavailable:
+        pass  # Redis failed meanwhile: the answer stands; the key's pending marker expires
     return response
 
 

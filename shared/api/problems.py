@@ -61,6 +61,8 @@ def domain_problem(exc: DomainError, instance: str) -> JSONResponse:
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after_s)
+    elif exc.status == 503:
+        headers["Retry-After"] = "2"
     detail = f"{exc.field}: {exc.detail}" if exc.field and exc.status == 422 else exc.detail
     return problem(exc.status, exc.code, detail, title=exc.title, instance=instance,
                    headers=headers or None, field=exc.field)

@@ -359,7 +359,8 @@ class AvailabilityOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: str
+    status: str  # ok | ready | degraded (selling from SQL: see ``degraded``)
+    degraded: list[str] = []  # dependencies down while the shop keeps selling ("redis")
     checks: dict[str, str] = {}
 
 

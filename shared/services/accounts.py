@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from shared.errors import EmailTaken, InvalidInput, Unauthorized
+from shared.errors import EmailTaken, InvalidInput, StoreUnavailable, Unauthorized
 from shared.models import Principal, User
 from shared.ports import (
     PasswordHasher,
@@ -96,6 +96,7 @@ class AccountService:
         self._dummy_hash: str | None = None
         # token hash -> (principal, monotonic time until which it may be trusted)
         self._local: dict[str, tuple[Principal, float]] = {}
+        self._unflushed: set[str] = set()  # revoked while Redis was down
 
     async def register(self, email: str, password: str, display_name: str,
                        role: str = "user", *, enforce_policy: bool = True) -> User:
@@ -142,8 +143,12 @@ class AccountService:
         token = secrets.token_urlsafe(32)
         digest = token_hash(token)
         await self._sessions.add_session(digest, principal, now)
-        await self._cache.put(digest, principal, principal.expires_at - now)
+        await self._cache_put(digest, principal, principal.expires_at - now)
         return token, principal
+
+    async def _cache_put(self, digest: str, principal: Principal, ttl_ms: int) -> None:
+        with contextlib.suppress(StoreUnavailable):  # SQL has it; Redis is only the cache
+            await self._cache.put(digest, principal, ttl_ms)
 
     async def authenticate(self, token: str) -> Principal:
         digest = token_hash(token)
@@ -151,11 +156,14 @@ class AccountService:
         local = self._local.get(digest)
         if local is not None and local[1] > time.monotonic() and local[0].expires_at > now:
             return local[0]
-        principal = await self._cache.get(digest)
+        try:
+            principal = await self._cache.get(digest)
+        except StoreUnavailable:  # Redis down: the SQL row is the durable copy
+            principal = None
         if principal is None:
             principal = await self._sessions.session(digest, now)
             if principal is not None:
-                await self._cache.put(digest, principal, principal.expires_at - now)
+                await self._cache_put(digest, principal, principal.expires_at - now)
         if principal is None or principal.expires_at <= now:
             self._local.pop(digest, None)
             raise Unauthorized("session expired or unknown; log in again")
@@ -170,11 +178,23 @@ class AccountService:
             self._local.pop(digest, None)
 
     async def _revoke(self, digests: Sequence[str]) -> None:
-        for digest in digests:
-            await self._cache.delete(digest)
         self.drop_cached(digests)
-        if self._feed is not None:
-            await self._feed.publish(digests)
+        try:
+            for digest in digests:
+                await self._cache.delete(digest)
+            if self._feed is not None:
+                await self._feed.publish(digests)
+        except StoreUnavailable:
+            # Revoked in SQL already. Redis may come back with its copies: delete them then
+            # (flush_revocations, run by the recovery merge). Other instances' in-process
+            # caches keep the session for at most SESSION_CACHE_SECONDS.
+            self._unflushed.update(digests)
+
+    async def flush_revocations(self) -> None:
+        """Delete from Redis the sessions revoked while it was unreachable."""
+        for digest in list(self._unflushed):
+            await self._cache.delete(digest)
+            self._unflushed.discard(digest)
 
     async def logout(self, token: str) -> None:
         digest = token_hash(token)

@@ -4,6 +4,10 @@ The hold moves to checkout (one script) and gets its order id; the payment reque
 published with ``message_id = order_id``. A retry of the same checkout finds the same order
 id and publishes again, which the queue's duplicate detection and the idempotent finalize
 handler absorb; so a failed publish is answered 503 and is safe to retry.
+
+A hold taken in degraded mode (SQL, ``ids.is_degraded_id``) checks out in SQL: the payment
+message goes to the SQL outbox in the checkout's transaction, so a queue that is down
+(locally it lives in Redis) delays the payment but never loses it: the answer is 202.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from opentelemetry.trace import SpanKind
 from shared import ids, telemetry
 from shared.errors import DependencyUnavailable, HoldExpired, HoldNotActive, NotFound
 from shared.models import Hold, HoldStatus, PaymentRequest, Principal
-from shared.ports import InventoryStore, PaymentBus
+from shared.ports import InventoryStore, PaymentBus, ScriptResult
+from shared.services.degraded import DegradedPurchases
 from shared.services.limits import Limits
 from shared.settings import Settings
 
@@ -25,12 +30,14 @@ log = logging.getLogger(__name__)
 
 class CheckoutService:
     def __init__(self, store: InventoryStore, bus: PaymentBus, settings: Settings,
-                 clock: Callable[[], int], limits: Limits | None = None) -> None:
+                 clock: Callable[[], int], limits: Limits | None = None,
+                 degraded: DegradedPurchases | None = None) -> None:
         self._store = store
         self._bus = bus
         self._settings = settings
         self._clock = clock
         self._limits = limits
+        self._degraded = degraded
 
     async def checkout(self, user: Principal, hold_id: str, payment_token: str) -> Hold:
         """Returns the hold in checkout (or committed), carrying its order id."""
@@ -45,10 +52,14 @@ class CheckoutService:
         if self._limits:
             await self._limits.checkout_attempt(user.user_id)
         now = self._clock()
-        result = await self._store.checkout(
-            event_id, hold_id, user.user_id, ids.new_child_id(event_id), now,
-            now + self._settings.payment_window_seconds * 1000,
-        )
+        result: ScriptResult
+        if ids.is_degraded_id(hold_id) and self._degraded is not None:
+            result = await self._degraded.checkout(hold_id, user.user_id, payment_token)
+        else:
+            result = await self._store.checkout(
+                event_id, hold_id, user.user_id, ids.new_child_id(event_id), now,
+                now + self._settings.payment_window_seconds * 1000,
+            )
         if not result.ok:
             if result.error == "expired":
                 raise HoldExpired("the hold expired before checkout; its tickets were released")
@@ -57,8 +68,8 @@ class CheckoutService:
             raise NotFound("hold not found")
         hold = Hold.from_record(event_id, result.get("hold"))
         assert hold.order_id is not None
-        if hold.status == HoldStatus.COMMITTED:
-            return hold
+        if hold.status == HoldStatus.COMMITTED or ids.is_degraded_id(hold_id):
+            return hold  # paid already, or published / in the outbox by the SQL checkout
         request = PaymentRequest(
             order_id=hold.order_id, hold_id=hold.id, event_id=event_id, user_id=user.user_id,
             items=hold.items, amount=hold.total, currency=hold.currency,

@@ -7,7 +7,8 @@ winner failed the order). The hold in Redis follows the ledger: committed when t
 is confirmed, released when it failed, and a failed order never keeps money: settling it
 refunds any charge made under its key (by whichever attempt made it). Transient errors
 raise, so the queue redelivers; past the max delivery count the dead-letter handler fails
-the order.
+the order. An order made in degraded mode (``ids.is_degraded_id``) has its hold in SQL: the
+same steps read, confirm and release that hold through ``DegradedLedger`` instead.
 """
 
 from __future__ import annotations
@@ -29,18 +30,23 @@ from shared.models import (
     PaymentRequest,
     Ticket,
 )
-from shared.ports import InventoryStore, Ledger, PaymentGateway
+from shared.ports import DegradedLedger, InventoryStore, Ledger, PaymentGateway
 
 log = logging.getLogger(__name__)
 
 
 class Finalizer:
     def __init__(self, store: InventoryStore, ledger: Ledger, gateway: PaymentGateway,
-                 clock: Callable[[], int]) -> None:
+                 clock: Callable[[], int], sql_holds: DegradedLedger | None = None) -> None:
         self._store = store
         self._ledger = ledger
         self._gateway = gateway
         self._clock = clock
+        self._sql_holds = sql_holds
+
+    def _sql(self, hold_id: str) -> DegradedLedger | None:
+        """The SQL hold store when ``hold_id`` was made in degraded mode."""
+        return self._sql_holds if ids.is_degraded_id(hold_id) else None
 
     async def handle(self, request: PaymentRequest) -> Order:
         started = time.perf_counter()
@@ -58,7 +64,9 @@ class Finalizer:
         if existing is not None:
             await self.settle(existing)  # a crash may have come between ledger and Redis
             return existing
-        hold = await self._store.get_hold(request.event_id, request.hold_id)
+        sql = self._sql(request.hold_id)
+        hold = (await sql.get_hold(request.hold_id) if sql is not None
+                else await self._store.get_hold(request.event_id, request.hold_id))
         if hold is not None and hold.status == HoldStatus.RELEASED:
             order = await self._ledger.record_failed(request, FailReason.HOLD_EXPIRED,
                                                      self._clock())
@@ -81,7 +89,11 @@ class Finalizer:
             for item in request.items for _ in range(item.quantity)
         ]
         try:
-            order = await self._ledger.record_confirmed(request, charge, tickets, self._clock())
+            if sql is not None:
+                order = await sql.record_confirmed(request, charge, tickets, self._clock())
+            else:
+                order = await self._ledger.record_confirmed(request, charge, tickets,
+                                                            self._clock())
         except LedgerSoldOut:
             log.warning("finalize: ledger refused %s as an oversell; refunding", request.order_id)
             order = await self._ledger.record_failed(request, FailReason.SOLD_OUT,
@@ -109,7 +121,10 @@ class Finalizer:
         under its key that is not refunded yet, then releases its hold.
         """
         now = self._clock()
-        if order.status == OrderStatus.CONFIRMED:
+        sql = self._sql(order.hold_id)
+        if sql is not None:
+            await self._settle_sql(sql, order, now)
+        elif order.status == OrderStatus.CONFIRMED:
             result = await self._store.commit(order.event_id, order.hold_id, order.id, now)
             if not result.ok and result.error != "missing":
                 log.error("finalize: commit of %s answered %s", order.id, result.error)
@@ -122,3 +137,17 @@ class Finalizer:
                 allow_checkout=True)
             if not result.ok and result.error not in ("not_found", "committed"):
                 log.error("finalize: release of %s answered %s", order.id, result.error)
+
+    async def _settle_sql(self, sql: DegradedLedger, order: Order, now: int) -> None:
+        """``settle`` for an order whose hold is in SQL (made in degraded mode)."""
+        if order.status == OrderStatus.CONFIRMED:
+            await sql.commit(order.hold_id, now)
+        elif order.status == OrderStatus.FAILED:
+            charge = await self._gateway.find_charge(order.id)
+            if charge is not None and not charge.refunded:
+                await self._gateway.refund(charge)
+            result = await sql.release(order.hold_id, None, now, order.reason or "failed",
+                                       allow_checkout=True)
+            if not result.ok and result.error not in ("not_found", "committed"):
+                log.error("finalize: release of SQL hold of %s answered %s", order.id,
+                          result.error)

@@ -2,6 +2,8 @@
 
 One script call on the hot path; the only other call happens when the event's inventory
 is not in Redis yet (first hold after a restart), which loads it and tries once more.
+While Redis is unreachable (its breaker is open, or the call fails), holds are taken in the
+SQL ledger instead (``services/degraded``); holds made there stay there until they end.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from shared.errors import (
     PaymentInProgress,
     PerUserLimit,
     SoldOut,
+    StoreUnavailable,
     TooManyRequests,
 )
 from shared.models import Hold, LineItem, Principal
 from shared.ports import InventoryStore, ScriptResult
+from shared.services.degraded import DegradedPurchases
 from shared.services.inventory import InventoryService
 from shared.services.limits import Limits
 from shared.settings import Settings
@@ -35,12 +39,14 @@ def _field_of(items: Sequence[LineItem], ticket_type_id: str, name: str) -> str:
 
 class HoldService:
     def __init__(self, store: InventoryStore, inventory: InventoryService, settings: Settings,
-                 clock: Callable[[], int], limits: Limits | None = None) -> None:
+                 clock: Callable[[], int], limits: Limits | None = None,
+                 degraded: DegradedPurchases | None = None) -> None:
         self._store = store
         self._inventory = inventory
         self._settings = settings
         self._clock = clock
         self._limits = limits
+        self._degraded = degraded
 
     async def create(self, user: Principal, event_id: str, items: Sequence[LineItem],
                      promo_code: str = "") -> Hold:
@@ -54,13 +60,19 @@ class HoldService:
             seen.add(item.ticket_type_id)
         if self._limits:
             await self._limits.hold_attempt(user.user_id)
-        hold_id = ids.new_child_id(event_id)
         promo_code = promo_code.strip().upper()
-        result = await self._take(event_id, hold_id, user, items, promo_code)
-        if result.error == "not_loaded":
-            if not await self._inventory.load(event_id):
-                raise NotFound(f"event {event_id} not found")
-            result = await self._take(event_id, hold_id, user, items, promo_code)
+        degraded = self._degraded
+        if degraded is not None and degraded.active:
+            result = await degraded.hold(user.user_id, event_id, items, promo_code)
+        else:
+            try:
+                result = await self._take_in_redis(event_id, user, items, promo_code)
+            except StoreUnavailable:
+                if degraded is None:
+                    raise
+                result = await degraded.hold(user.user_id, event_id, items, promo_code)
+        if result.error == "not_found":
+            raise NotFound(f"event {event_id} not found")
         if result.ok:
             telemetry.holds.add(1)
             return Hold.from_record(event_id, result.get("hold"))
@@ -95,6 +107,16 @@ class HoldService:
             raise NotOnSale(f"event is {result.get('status') or 'not on sale'}")
         raise RuntimeError(f"hold script answered {error!r}")
 
+    async def _take_in_redis(self, event_id: str, user: Principal, items: Sequence[LineItem],
+                             promo_code: str) -> ScriptResult:
+        hold_id = ids.new_child_id(event_id)
+        result = await self._take(event_id, hold_id, user, items, promo_code)
+        if result.error == "not_loaded":
+            if not await self._inventory.load(event_id):
+                return ScriptResult(False, "not_found")
+            result = await self._take(event_id, hold_id, user, items, promo_code)
+        return result
+
     async def _take(self, event_id: str, hold_id: str, user: Principal,
                     items: Sequence[LineItem], promo_code: str) -> ScriptResult:
         now = self._clock()
@@ -107,7 +129,10 @@ class HoldService:
 
     async def get(self, user: Principal, hold_id: str) -> Hold:
         event_id = ids.event_of(hold_id)
-        hold = await self._store.get_hold(event_id, hold_id) if event_id else None
+        if event_id and ids.is_degraded_id(hold_id) and self._degraded is not None:
+            hold = await self._degraded.get(hold_id)
+        else:
+            hold = await self._store.get_hold(event_id, hold_id) if event_id else None
         if hold is None or hold.user_id != user.user_id:
             raise NotFound("hold not found")
         return hold
@@ -116,8 +141,12 @@ class HoldService:
         event_id = ids.event_of(hold_id)
         if event_id is None:
             raise NotFound("hold not found")
-        result = await self._store.release(
-            event_id, hold_id, user.user_id, self._clock(), "cancelled", allow_checkout=False)
+        if ids.is_degraded_id(hold_id) and self._degraded is not None:
+            result = await self._degraded.release(hold_id, user.user_id)
+        else:
+            result = await self._store.release(
+                event_id, hold_id, user.user_id, self._clock(), "cancelled",
+                allow_checkout=False)
         if result.ok:
             return
         if result.error == "in_checkout":

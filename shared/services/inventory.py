@@ -2,14 +2,18 @@
 
 The ledger owns capacity and sold; the catalog owns prices, currency, the per-user limit and
 the status. Loading combines them into the Redis keys the hold script reads, so a hold never
-touches SQL or the catalog store.
+touches SQL or the catalog store. While Redis is unreachable, availability is what the
+ledger may still sell in degraded mode, and rule edits wait for the recovery merge, which
+reloads every event's rules.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Awaitable, Callable
 
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, StoreUnavailable
 from shared.models import Event
 from shared.ports import CatalogStore, EventRules, InventoryStore, Ledger
 
@@ -26,11 +30,17 @@ def rules_of(event: Event) -> EventRules:
     )
 
 
+log = logging.getLogger(__name__)
+Fallback = Callable[[str], Awaitable[dict[str, int] | None]]
+
+
 class InventoryService:
-    def __init__(self, store: InventoryStore, ledger: Ledger, catalog: CatalogStore) -> None:
+    def __init__(self, store: InventoryStore, ledger: Ledger, catalog: CatalogStore,
+                 degraded_availability: Fallback | None = None) -> None:
         self._store = store
         self._ledger = ledger
         self._catalog = catalog
+        self._degraded_availability = degraded_availability
 
     async def load(self, event_id: str, *, replace: bool = False) -> bool:
         """Load the event into the store; False when the event is unknown to catalog or ledger."""
@@ -46,7 +56,16 @@ class InventoryService:
 
     async def update_rules(self, event: Event) -> None:
         """After an edit: prices, limit and status take effect for the next hold."""
-        await self._store.set_rules(event.id, rules_of(event))
+        try:
+            await self._store.set_rules(event.id, rules_of(event))
+        except StoreUnavailable:  # degraded holds read the catalog; recovery reloads rules
+            log.warning("inventory: rules of %s reach Redis when it is back", event.id)
+
+    async def refresh_rules(self, event_id: str) -> None:
+        """Copy the catalog's rules of a loaded event into the store (recovery merge)."""
+        event = await self._catalog.get_event(event_id)
+        if event is not None:
+            await self._store.set_rules(event_id, rules_of(event))
 
     async def set_capacity(self, event_id: str, ticket_type_id: str, capacity: int,
                            price: int | None = None) -> None:
@@ -84,7 +103,15 @@ class InventoryService:
             await self._store.unlock(lock)
 
     async def availability(self, event_id: str) -> dict[str, int]:
-        found = await self._store.availability(event_id)
+        try:
+            found = await self._store.availability(event_id)
+        except StoreUnavailable:
+            if self._degraded_availability is None:
+                raise
+            found = await self._degraded_availability(event_id)
+            if found is None:
+                raise NotFound(f"event {event_id} not found") from None
+            return found
         if found is None:
             if not await self.load(event_id):
                 raise NotFound(f"event {event_id} not found")

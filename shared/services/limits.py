@@ -3,14 +3,16 @@
 Per client IP on register and login, per user on holds and checkout (the per-user limit per
 event lives inside the hold script), and a lockout per account after repeated failed logins.
 Every limit is one atomic Redis script; a refusal raises TooManyRequests with Retry-After.
+While Redis is unreachable, the same limits apply from an in-process limiter (``fallback``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 
-from shared.errors import LoginLocked, TooManyRequests
+from shared.errors import LoginLocked, StoreUnavailable, TooManyRequests
 from shared.ports import RateLimiter
 from shared.settings import Rate, Settings
 
@@ -21,13 +23,23 @@ def _digest(value: str) -> str:
 
 class Limits:
     def __init__(self, limiter: RateLimiter, settings: Settings,
-                 clock: Callable[[], int]) -> None:
+                 clock: Callable[[], int], fallback: RateLimiter | None = None) -> None:
         self._limiter = limiter
         self._settings = settings
         self._clock = clock
+        self._fallback = fallback
+
+    async def take(self, bucket: str, rate: Rate, *, dry_run: bool = False) -> int:
+        """Milliseconds to wait (0: allowed), from Redis or, while it is down, in process."""
+        try:
+            return await self._limiter.take(bucket, rate, self._clock(), dry_run=dry_run)
+        except StoreUnavailable:
+            if self._fallback is None:
+                raise
+            return await self._fallback.take(bucket, rate, self._clock(), dry_run=dry_run)
 
     async def _take(self, bucket: str, rate: Rate, what: str) -> None:
-        wait = await self._limiter.take(bucket, rate, self._clock())
+        wait = await self.take(bucket, rate)
         if wait:
             raise TooManyRequests(f"too many {what}; retry in {-(-wait // 1000)} s",
                                   retry_after_ms=wait)
@@ -48,15 +60,18 @@ class Limits:
         return f"rl:login-failures:{_digest(email)}"  # no addresses in key names
 
     async def ensure_not_locked(self, email: str) -> None:
-        wait = await self._limiter.take(self._lock_key(email), self._settings.login_lockout,
-                                        self._clock(), dry_run=True)
+        wait = await self.take(self._lock_key(email), self._settings.login_lockout,
+                               dry_run=True)
         if wait:
             raise LoginLocked("too many failed logins for this account; "
                               f"try again in {-(-wait // 60_000)} min", retry_after_ms=wait)
 
     async def login_failed(self, email: str) -> None:
-        await self._limiter.take(self._lock_key(email), self._settings.login_lockout,
-                                 self._clock())
+        await self.take(self._lock_key(email), self._settings.login_lockout)
 
     async def login_succeeded(self, email: str) -> None:
-        await self._limiter.reset(self._lock_key(email))
+        # While Redis is down its lockout bucket cannot be reset; it drains by itself.
+        with contextlib.suppress(StoreUnavailable):
+            await self._limiter.reset(self._lock_key(email))
+        if self._fallback is not None:
+            await self._fallback.reset(self._lock_key(email))

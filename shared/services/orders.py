@@ -1,5 +1,6 @@
 """Orders as the buyer sees them: final orders come from the ledger; an order still being
-paid for exists only as its hold in checkout, and answers ``pending``."""
+paid for exists only as its hold in checkout, and answers ``pending`` (a hold in Redis, or
+in SQL for an order made in degraded mode)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,21 @@ from shared import ids
 from shared.errors import NotFound
 from shared.models import Order, OrderStatus, Principal
 from shared.ports import InventoryStore, Ledger
+from shared.services.degraded import DegradedPurchases
 
 
 class OrderService:
-    def __init__(self, store: InventoryStore, ledger: Ledger) -> None:
+    def __init__(self, store: InventoryStore, ledger: Ledger,
+                 degraded: DegradedPurchases | None = None) -> None:
         self._store = store
         self._ledger = ledger
+        self._degraded = degraded
 
     async def get(self, user: Principal, order_id: str) -> Order:
         order = await self._ledger.get_order(order_id)
-        if order is None:
+        if order is None and ids.is_degraded_id(order_id) and self._degraded is not None:
+            order = await self._degraded.pending_order(order_id)
+        elif order is None:
             event_id = ids.event_of(order_id)
             hold = await self._store.hold_of_order(event_id, order_id) if event_id else None
             if hold is not None:

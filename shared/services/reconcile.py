@@ -5,6 +5,8 @@ For every event in the ledger: load its inventory when Redis lost it, release ex
 old hold records, and resolve checkouts that outlived their payment window: the ledger's
 order decides (confirmed -> commit, failed -> release); with no order, record it failed as
 ``payment_timeout`` first, so a finalize that arrives later loses the race and refunds.
+With degraded mode (issue 12), each pass also does the SQL side of ``Recovery`` (whether
+Redis is up or not) and, while Redis is up, merges each event's two stores.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 from shared.models import FailReason, HoldStatus, PaymentRequest
 from shared.ports import InventoryStore, Ledger
+from shared.services.degraded_recovery import Recovery
 from shared.services.finalize import Finalizer
 from shared.services.inventory import InventoryService
 from shared.settings import Settings
@@ -31,23 +34,40 @@ class ReconcileReport:
     released: int = 0
     purged: int = 0
     stuck_resolved: int = 0
+    sql_released: int = 0
+    sql_stuck_resolved: int = 0
+    relayed: int = 0
 
 
 class Reconciler:
     def __init__(self, store: InventoryStore, ledger: Ledger, inventory: InventoryService,
-                 finalizer: Finalizer, settings: Settings) -> None:
+                 finalizer: Finalizer, settings: Settings,
+                 recovery: Recovery | None = None) -> None:
         self._store = store
         self._ledger = ledger
         self._inventory = inventory
         self._finalizer = finalizer
         self._retention_ms = settings.hold_record_retention_seconds * 1000
+        self._recovery = recovery
 
     async def run_once(self, now: int) -> ReconcileReport:
         report = ReconcileReport()
+        recovery = self._recovery
+        if recovery is not None:
+            try:
+                sql = await recovery.sql_pass(now)
+                report.sql_released, report.sql_stuck_resolved = sql.released, sql.stuck_resolved
+                report.relayed = sql.relayed
+            except Exception:
+                log.exception("reconcile: the SQL side of degraded mode failed")
+            if recovery.redis_down:
+                return report  # the breaker's probe merges the stores when Redis is back
         for event_id in await self._ledger.event_ids():
             report.events += 1
             try:
                 await self._event(event_id, now, report)
+                if recovery is not None:
+                    await recovery.merge_event(event_id, now)
             except Exception:  # one broken event must not stop the others
                 log.exception("reconcile: event %s failed", event_id)
         return report

@@ -10,6 +10,7 @@ import { OrderPage } from "./pages/OrderPage";
 import { Page } from "./components/Page";
 import { match, navigate, useLocation } from "./router";
 import { useSession } from "./session";
+import { BusyNotice } from "./components/BusyNotice";
 
 function Link({ to, children }: { to: string; children: ReactNode }) {
   const go = (e: MouseEvent) => {
@@ -75,6 +76,7 @@ export function App() {
         </nav>
       </header>
       <main id="main">
+        <BusyNotice />
         <Routes />
       </main>
     </>

@@ -27,6 +27,35 @@ export class ApiError extends Error {
 
 export class NetworkError extends Error {}
 
+// Degraded mode: while the server's Redis is down it sells from SQL, a little slower, and
+// marks every answer with the Leap-Degraded header. BusyNotice shows it to buyers.
+let degraded = false;
+let degradedAt = 0; // server Date of the answer that last set the flag
+const degradedListeners = new Set<() => void>();
+
+export function isDegraded(): boolean {
+  return degraded;
+}
+
+export function subscribeDegraded(listener: () => void): () => void {
+  degradedListeners.add(listener);
+  return () => degradedListeners.delete(listener);
+}
+
+function noteDegraded(response: Response): void {
+  const now = response.headers.get("leap-degraded") !== null;
+  // Catalog answers are cacheable: a copy from before the outage (an older Date) must not
+  // clear the flag. Dates have 1 s resolution, so clearing needs a strictly newer one.
+  const date = Date.parse(response.headers.get("date") ?? "");
+  const at = Number.isNaN(date) ? Date.now() : date;
+  if (at < degradedAt || (at === degradedAt && !now)) return;
+  degradedAt = at;
+  if (now !== degraded) {
+    degraded = now;
+    degradedListeners.forEach((listener) => listener());
+  }
+}
+
 let token: string | null = null;
 let onUnauthorized: () => void = () => {};
 
@@ -54,6 +83,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   } catch {
     throw new NetworkError("network unreachable");
   }
+  noteDegraded(response);
   if (response.status === 204) return undefined as T;
   const text = await response.text();
   const data: unknown = text ? safeJson(text) : undefined;

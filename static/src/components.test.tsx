@@ -1,5 +1,7 @@
 import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { api } from "./api";
+import { BusyNotice } from "./components/BusyNotice";
 import { Countdown } from "./components/Countdown";
 import { QuantityPicker } from "./components/QuantityPicker";
 import { TicketQr } from "./components/TicketQr";
@@ -38,5 +40,26 @@ describe("TicketQr", () => {
     render(<TicketQr code="ABCD2345EFGH6789JKLM" label="VIP" />);
     const img = await waitFor(() => screen.getByAltText("QR code for ticket ABCD2345EFGH6789JKLM"));
     expect(img.getAttribute("src")).toMatch(/^data:image\/png;base64,/);
+  });
+});
+
+describe("BusyNotice", () => {
+  it("appears while answers carry Leap-Degraded, ignores older cached answers, goes away after", async () => {
+    const answer = (degraded: boolean, date: string) =>
+      new Response("{}", { status: 200, headers: { date, ...(degraded ? { "leap-degraded": "redis" } : {}) } });
+    const fetchMock = vi.fn()
+      .mockResolvedValueOnce(answer(true, "Wed, 25 Nov 2026 09:00:05 GMT"))
+      .mockResolvedValueOnce(answer(false, "Wed, 25 Nov 2026 09:00:01 GMT")) // a cached copy
+      .mockResolvedValueOnce(answer(false, "Wed, 25 Nov 2026 09:00:09 GMT"));
+    vi.stubGlobal("fetch", fetchMock);
+    render(<BusyNotice />);
+    expect(screen.queryByText("Busy but selling")).toBeNull();
+    await act(async () => { await api("/api/events"); });
+    expect(screen.getByRole("status").textContent).toContain("Busy but selling");
+    await act(async () => { await api("/api/events"); });
+    expect(screen.getByRole("status").textContent).toContain("Busy but selling");
+    await act(async () => { await api("/api/events"); });
+    expect(screen.queryByText("Busy but selling")).toBeNull();
+    vi.unstubAllGlobals();
   });
 });

@@ -62,7 +62,8 @@ def start_host(tmp: Path, **env: str) -> Host:
     environ = {**os.environ, "LEAP_DATA_DIR": str(tmp), "PORT": str(port),
                "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024", "ARGON2_PARALLELISM": "1",
                "RECONCILE_INTERVAL_SECONDS": "0.5", **env}
-    environ.pop("REDIS_URL", None)
+    if "REDIS_URL" not in env:  # the host starts its own redis-server unless told to use one
+        environ.pop("REDIS_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "shared.local"], cwd=ROOT, env=environ,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"

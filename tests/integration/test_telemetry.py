@@ -14,9 +14,13 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from shared.errors import SoldOut
+from shared.local.redis_server import RedisServer
 from shared.models import LineItem, PaymentRequest
 from shared.runtime import Runtime
+from tests.integration.test_degraded import drt, own_redis, redis_back
 from tests.support import assert_invariant, make_buyer, make_event, type_id
+
+__all__ = ["drt", "own_redis"]  # fixtures shared with test_degraded
 
 SPANS = InMemorySpanExporter()
 READER = InMemoryMetricReader()
@@ -95,3 +99,27 @@ def test_without_a_connection_string_nothing_is_exported() -> None:
     from shared.settings import Settings
 
     assert telemetry.configure(Settings.from_env({})) is False
+
+
+def _attributes(name: str) -> list[dict[str, Any]]:
+    data: Any = READER.get_metrics_data()
+    return [dict(point.attributes or {})
+            for rm in (data.resource_metrics if data else []) for sm in rm.scope_metrics
+            for metric in sm.metrics if metric.name == name
+            for point in metric.data.data_points]
+
+
+async def test_breaker_trips_and_degraded_holds_are_counted(
+        drt: Runtime, own_redis: RedisServer) -> None:
+    before = _sums()
+    event = await make_event(drt, {"GA": 3})
+    _, user = await make_buyer(drt)
+    own_redis.kill()
+    await drt.holds.create(user, event.id, [LineItem(type_id(event, "GA"), 1)])
+    after = _sums()
+    assert after["leap.breaker.trips"] - before.get("leap.breaker.trips", 0) == 1
+    assert after["leap.holds.degraded"] - before.get("leap.holds.degraded", 0) == 1
+    assert {"dependency": "redis"} in _attributes("leap.breaker.trips")
+    own_redis.start()
+    await redis_back(drt)
+    await assert_invariant(drt, event.id)

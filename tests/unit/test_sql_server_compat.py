@@ -16,7 +16,8 @@ from sqlalchemy.sql import ClauseElement
 
 from shared.adapters.sql_schema import metadata
 from shared.models import LineItem, PaymentRequest
-from shared.runtime import Runtime
+from shared.runtime import Runtime, build_runtime
+from shared.settings import Settings
 from tests.support import make_buyer, make_event, type_id
 
 DIALECT = mssql.pyodbc.dialect()  # type: ignore[no-untyped-call]
@@ -63,4 +64,43 @@ async def test_every_executed_ledger_statement_compiles_for_sql_server(rt: Runti
     for expected in ("INSERT INTO orders", "UPDATE ticket_inventory SET sold=",
                      "INSERT INTO tickets", "INSERT INTO payments", "INSERT INTO sessions",
                      "UPDATE sessions SET revoked_at", "SELECT TOP", "INSERT INTO users"):
+        assert expected in text, expected
+
+
+async def test_degraded_mode_statements_compile_for_sql_server(settings: Settings) -> None:
+    """The SQL side of degraded mode (issue 12): holds, checkout + outbox, finalize, release,
+    expiry and the relay, with the breaker held open."""
+    rt = build_runtime(settings.with_(breaker_failures=1, breaker_open_seconds=3600))
+    compiled: list[str] = []
+
+    def capture(conn: Any, clause: Any, multiparams: Any, params: Any,
+                execution_options: Any) -> None:
+        if isinstance(clause, (ClauseElement, DDLElement)):
+            compiled.append(str(clause.compile(dialect=DIALECT)))
+
+    await rt.migrate()
+    event = await make_event(rt, {"GA": 3})
+    _, user = await make_buyer(rt)
+    sa.event.listen(rt.ledger.engine, "before_execute", capture)
+    try:
+        rt.breaker.record_failure()
+        assert rt.breaker.is_open
+        ga = type_id(event, "GA")
+        paid = await rt.holds.create(user, event.id, [LineItem(ga, 1)])
+        paid = await rt.checkout.checkout(user, paid.id, "tok_visa")
+        assert paid.order_id
+        await rt.finalizer.handle(PaymentRequest(
+            order_id=paid.order_id, hold_id=paid.id, event_id=event.id, user_id=user.user_id,
+            items=paid.items, amount=paid.total, currency=paid.currency,
+            payment_token="tok_visa"))
+        dropped = await rt.holds.create(user, event.id, [LineItem(ga, 1)])
+        await rt.holds.release(user, dropped.id)
+        await rt.inventory.availability(event.id)
+        await rt.reconciler.run_once(rt.clock())
+    finally:
+        sa.event.remove(rt.ledger.engine, "before_execute", capture)
+        await rt.close()
+    text = "\n".join(compiled)
+    for expected in ("INSERT INTO sql_holds", "UPDATE ticket_inventory SET held_sql=",
+                     "INSERT INTO payment_outbox", "UPDATE sql_holds SET status="):
         assert expected in text, expected
