@@ -20,6 +20,7 @@ from shared.adapters.redis_limits import RedisRateLimiter
 from shared.adapters.redis_sessions import RedisRevocationFeed, RedisSessionCache
 from shared.adapters.redis_store import RedisInventory
 from shared.adapters.redis_stream_bus import RedisStreamBus, StreamNames
+from shared.adapters.redis_waiting_room import RedisWaitingRoom
 from shared.adapters.servicebus_bus import ServiceBusBus
 from shared.adapters.simulated_gateway import SimulatedGateway
 from shared.adapters.sql_ledger import SqlLedger
@@ -35,6 +36,7 @@ from shared.services.inventory import InventoryService
 from shared.services.limits import Limits
 from shared.services.orders import OrderService
 from shared.services.reconcile import Reconciler
+from shared.services.waiting_room import WaitingRoomService
 from shared.settings import Settings
 
 REDIS_SCOPE = "https://redis.azure.com/.default"
@@ -95,6 +97,7 @@ class Runtime:
     idempotency: RedisIdempotency
     revocations: RedisRevocationFeed
     clock: Callable[[], int]
+    waiting_room: WaitingRoomService
 
     @property
     def stream_names(self) -> StreamNames:
@@ -142,6 +145,7 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
                           parallelism=settings.argon2_parallelism)
     limits = Limits(RedisRateLimiter(redis), settings, clock)
     revocations = RedisRevocationFeed(redis)
+    catalog = CatalogService(catalog_store, ledger, inventory, settings, clock, ledger)
     return Runtime(
         settings=settings, redis=redis, ledger=ledger, catalog_store=catalog_store,
         gateway=gateway, bus=bus, store=store, inventory=inventory,
@@ -152,7 +156,9 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
         reconciler=Reconciler(store, ledger, inventory, finalizer, settings),
         accounts=AccountService(ledger, ledger, RedisSessionCache(redis), hasher, settings,
                                 clock, limits=limits, feed=revocations),
-        catalog=CatalogService(catalog_store, ledger, inventory, settings, clock, ledger),
+        catalog=catalog,
         limits=limits, idempotency=RedisIdempotency(redis), revocations=revocations,
         clock=clock,
+        waiting_room=WaitingRoomService(RedisWaitingRoom(redis), catalog, ledger, settings,
+                                        clock),
     )

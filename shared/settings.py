@@ -104,6 +104,15 @@ class Settings:
     # Proxies in front of the app that append to X-Forwarded-For (Front Door -> Functions: 1).
     # None: TRUST_FORWARDED_FOR decides (true = 1 hop); 0: the header is ignored.
     forwarded_hops: int | None = None
+    # --- issue 14: virtual waiting room ---
+    # HMAC key of admission tokens (empty: a random key per process, fine for one local host;
+    # in Azure a Key Vault reference shared by every instance).
+    queue_token_secret: str = ""
+    # How long an admitted visitor may take holds (the token's lifetime from admission).
+    queue_admission_seconds: int = 600
+    # The admission rate an organiser gets when they turn the queue on without one: the
+    # finalize throughput measured by bench/flash_sale.py (51 orders/s, about 3,060/min).
+    queue_default_admit_per_minute: int = 3_000
 
     @property
     def effective_sql_url(self) -> str:
@@ -184,4 +193,9 @@ class Settings:
             static_dir=Path(s("STATIC_DIR", str(d.static_dir))),
             seed_demo=_bool(s("SEED_DEMO", "true")),
             forwarded_hops=_hops(e.get("FORWARDED_HOPS", "")),
+            queue_token_secret=e.get("QUEUE_TOKEN_SECRET", ""),
+            queue_admission_seconds=int(
+                s("QUEUE_ADMISSION_SECONDS", str(d.queue_admission_seconds))),
+            queue_default_admit_per_minute=int(
+                s("QUEUE_DEFAULT_ADMIT_PER_MINUTE", str(d.queue_default_admit_per_minute))),
         )
