@@ -20,6 +20,10 @@ param principalName string = 'leap-deployer'
 @allowed(['User', 'ServicePrincipal', 'Group'])
 param principalType string = 'ServicePrincipal'
 
+@secure()
+@description('HMAC key of the waiting room\'s admission tokens, kept in Key Vault. A fresh one per deployment is harmless: an admitted visitor\'s window lives in Redis, and the waiting page fetches a token signed with the new key.')
+param queueTokenSecret string = newGuid() // checkov:skip=CKV_AZURE_131:newGuid() is generated at each deployment, not a hardcoded value
+
 var tags = { 'azd-env-name': environmentName, app: 'leap-ticketing' }
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 
@@ -39,6 +43,7 @@ module resources 'resources.bicep' = {
     principalId: principalId
     principalName: principalName
     principalType: principalType
+    queueTokenSecret: queueTokenSecret
   }
 }
 
