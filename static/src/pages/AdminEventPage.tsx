@@ -5,6 +5,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { api, ApiError, type EventInfo } from "../api";
 import { Alert } from "../components/Alert";
 import { Page } from "../components/Page";
+import { QueueAdmin } from "../components/QueueAdmin";
 import { describe, type Message } from "../messages";
 import { navigate } from "../router";
 
@@ -127,6 +128,7 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
         </div>
         {eventId && status === "cancelled" && <p role="status">This event is cancelled: it is no longer listed or sold.</p>}
       </form>
+      {eventId && loaded && <QueueAdmin eventId={eventId} />}
     </Page>
   );
 }

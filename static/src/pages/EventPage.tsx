@@ -1,11 +1,12 @@
 // One event: details, ticket types with live availability, quantity pickers, and the hold.
 import { useCallback, useEffect, useState } from "react";
-import { api, type Availability, type EventInfo, type Hold } from "../api";
+import { api, ApiError, type Availability, type EventInfo, type Hold } from "../api";
 import { Alert } from "../components/Alert";
 import { Loading, Page } from "../components/Page";
 import { QuantityPicker } from "../components/QuantityPicker";
 import { money, when } from "../format";
 import { describe, type Message } from "../messages";
+import { dropQueueToken, queueToken } from "../queueToken";
 import { navigate } from "../router";
 import { useSession } from "../session";
 
@@ -51,14 +52,25 @@ export function EventPage({ id }: { id: string }) {
       navigate(`/login?next=${encodeURIComponent(`/events/${id}`)}`);
       return;
     }
+    // A queued sale: without this tab's admission token, the waiting room comes first.
+    const admission = event.queue?.enabled ? queueToken(id) : null;
+    if (event.queue?.enabled && !admission) {
+      navigate(`/events/${id}/queue`);
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
       const items = Object.entries(qty).filter(([, q]) => q > 0).map(([ticket_type_id, quantity]) => ({ ticket_type_id, quantity }));
       const body = promo.trim() ? { items, promo_code: promo.trim() } : { items };
-      const h = await api<Hold>(`/api/events/${id}/holds`, { method: "POST", body });
+      const h = await api<Hold>(`/api/events/${id}/holds`, { method: "POST", body, headers: admission ? { "x-queue-token": admission } : undefined });
       navigate(`/holds/${h.hold_id}`);
     } catch (e) {
+      if (e instanceof ApiError && e.code === "queue-required") {
+        dropQueueToken(id);
+        navigate(`/events/${id}/queue`);
+        return;
+      }
       setError(describe(e));
       refresh().catch(() => undefined);
     } finally {
@@ -77,6 +89,9 @@ export function EventPage({ id }: { id: string }) {
           ? { text: "This event has been cancelled.", next: "Tickets are no longer sold." }
           : { text: "This event is not on sale yet." }} />
       )}
+      {event.queue?.enabled && (queueToken(id)
+        ? <Alert tone="info" message={{ text: "It's your turn: choose your tickets and hold them." }} />
+        : <Alert tone="info" message={{ text: "This sale runs through a waiting room.", next: "Choosing tickets takes you to the queue; you can buy when it's your turn." }} />)}
       {event.description && <p>{event.description}</p>}
       {user?.role === "admin" && (
         <p><a href={`/admin/events/${id}/edit`} onClick={(e) => { e.preventDefault(); navigate(`/admin/events/${id}/edit`); }}>Edit event</a></p>
