@@ -77,8 +77,8 @@ async def floor_vs_api(base: str, bare: str, admin: str, tokens: list[str],
     return out
 
 
-async def queued_sale(base: str, admin: str, tokens: list[str], args: argparse.Namespace,
-                      join_capacity: float) -> dict[str, Any]:
+async def queued_sale(base: str, admin: str, tokens: list[str],
+                      args: argparse.Namespace) -> dict[str, Any]:
     """Hold capacity without a queue, then the buyers arriving through a queue that admits
     a small fraction of the arrival rate: the hold endpoint sees the admissions."""
     free = await event(base, admin, "Bench without queue", len(tokens) * 8, None)
@@ -86,9 +86,9 @@ async def queued_sale(base: str, admin: str, tokens: list[str], args: argparse.N
     unqueued, unqueued_wall = await loadgen.run(base, [
         Job("POST", f"/api/events/{free['id']}/holds", body, t) for t in tokens],
         args.concurrency)
-    # A twentieth of what joins alone reached, so that arrivals at ten times the admissions
-    # still fit beside the sale's own reads and holds on the same cores.
-    per_minute = max(60, round(join_capacity * 60 / 20))
+    # Low enough that arrivals at ten times the admissions fit beside the sale's own reads
+    # and holds on the generator's and server's shared cores (--admit-per-minute).
+    per_minute = args.admit_per_minute
     ev = await event(base, admin, "Bench queued on-sale", len(tokens) * 8, {
         "enabled": True, "opens_at": iso(now_ms()), "admit_per_minute": per_minute})
     path = f"/api/events/{ev['id']}/queue"
@@ -149,6 +149,8 @@ async def queued_sale(base: str, admin: str, tokens: list[str], args: argparse.N
         "arrival_window_s": round(window, 1),
         "arrivals": len(arrived),
         "arrivals_per_s": round(len(arrived) / max(window, 1e-9), 1),
+        "arrivals_to_admissions_ratio": round(
+            len(arrived) / max(window, 1e-9) / (per_minute / 60), 1),
         "holds_per_s_while_arriving": round(len(during) / max(window, 1e-9), 1),
         "holds": len(holds),
         "hold_statuses": {str(s): sum(1 for _, r in holds if r.status == s)
@@ -191,8 +193,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         tokens = await buyers(base, args.visitors, args.concurrency)
         out: dict[str, Any] = {"visitors": args.visitors, "concurrency": args.concurrency}
         out["reads"] = await floor_vs_api(base, bare, admin, tokens, args.concurrency)
-        out["flash_sale_with_queue"] = await queued_sale(
-            base, admin, tokens, args, out["reads"]["api_join"]["requests_per_s"])
+        out["flash_sale_with_queue"] = await queued_sale(base, admin, tokens, args)
         return out
     finally:
         for proc in procs:
@@ -206,6 +207,8 @@ def main() -> None:
     parser.add_argument("--visitors", type=int, default=2000, help="distinct accounts")
     parser.add_argument("--seconds", type=float, default=15.0, help="queued sale duration")
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--admit-per-minute", type=int, default=600,
+                        help="admission rate of the queued sale")
     parser.add_argument("--smoke", action="store_true", help="tiny run for CI")
     args = parser.parse_args()
     if args.smoke:
