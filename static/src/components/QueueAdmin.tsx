@@ -15,6 +15,9 @@ function localInput(iso: string): string {
 export function QueueAdmin({ eventId }: { eventId: string }) {
   const [enabled, setEnabled] = useState(false);
   const [opensAt, setOpensAt] = useState("");
+  // The input shows minutes only: send the time only when the organiser changed it, or a
+  // queue that opened at 09:00:30 would be asked to move to 09:00.
+  const [savedOpensAt, setSavedOpensAt] = useState("");
   const [rate, setRate] = useState("");
   const [stats, setStats] = useState<QueueStats | null>(null);
   const [error, setError] = useState<Message | null>(null);
@@ -32,6 +35,7 @@ export function QueueAdmin({ eventId }: { eventId: string }) {
       if (!ev.queue) return;
       setEnabled(ev.queue.enabled);
       setOpensAt(localInput(ev.queue.opens_at));
+      setSavedOpensAt(localInput(ev.queue.opens_at));
       setRate(String(ev.queue.admit_per_minute));
     }).catch(() => undefined);
     refresh();
@@ -46,11 +50,12 @@ export function QueueAdmin({ eventId }: { eventId: string }) {
     setError(null);
     try {
       const body: Record<string, unknown> = { enabled };
-      if (opensAt) body.opens_at = new Date(opensAt).toISOString();
+      if (opensAt && opensAt !== savedOpensAt) body.opens_at = new Date(opensAt).toISOString();
       if (rate) body.admit_per_minute = Number(rate);
       const s = await api<QueueStats>(`/api/admin/events/${eventId}/queue`, { method: "PUT", body });
       setStats(s);
       setOpensAt(localInput(s.opens_at));
+      setSavedOpensAt(localInput(s.opens_at));
       setRate(String(s.admit_per_minute));
     } catch (err) {
       const m = describe(err);
