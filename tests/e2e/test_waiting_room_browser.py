@@ -59,6 +59,13 @@ def test_organiser_turns_the_queue_on_and_pauses_it(page: Page, host: Host) -> N
     expect(page.get_by_text("paused", exact=True)).to_be_visible()
     page.get_by_role("button", name="Resume admission").click()
     expect(page.get_by_text("admitting")).to_be_visible()
+    # Saving again (a new rate) keeps the opening time the form shows only to the minute.
+    page.get_by_label("Buyers admitted per minute").fill("90")
+    with page.expect_response(lambda r: r.url.endswith("/queue")
+                              and r.request.method == "PUT") as saved:
+        page.get_by_role("button", name="Save waiting room").click()
+    assert saved.value.status == 200
+    expect(page.get_by_role("alert")).to_have_count(0)
     with host.api() as c:
         shown = c.get(f"/api/events/{event['id']}").json()["queue"]
-    assert shown == {"enabled": True, "opens_at": shown["opens_at"], "admit_per_minute": 120}
+    assert shown == {"enabled": True, "opens_at": shown["opens_at"], "admit_per_minute": 90}
