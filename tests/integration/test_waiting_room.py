@@ -232,6 +232,8 @@ async def test_pausing_stops_admission_at_once_and_resuming_continues(
         newcomer = (await visitors(rt, 101, clock))[100]
         late = await client.post(path, headers={"authorization": f"Bearer {newcomer}"})
         assert late.json()["state"] == "queued" and late.json()["place"] == 101
+        again = await client.post(path, headers={"authorization": f"Bearer {newcomer}"})
+        assert again.json()["place"] == 101  # one place per account: joining again keeps it
         audit = await client.get("/api/admin/audit", headers=auth)
         actions = {e["action"] for e in audit.json()["items"]}
         assert {"queue.configure", "queue.pause", "queue.resume"} <= actions
