@@ -81,10 +81,12 @@ pytest: $(STAMP)
 bench: system-deps $(STAMP)
 	$(PY) bench/flash_sale.py
 	$(PY) bench/catalog_reads.py
+	$(PY) bench/waiting_room.py
 
 bench-smoke: system-deps $(STAMP)
 	$(PY) bench/flash_sale.py --smoke
 	$(PY) bench/catalog_reads.py --smoke
+	$(PY) bench/waiting_room.py --smoke
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts $(WEB)/node_modules $(WEB)/dist tools/cosmosdb-server/node_modules

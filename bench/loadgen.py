@@ -22,6 +22,7 @@ class Job:
     path: str
     body: Any = None
     token: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ def _encode(job: Job, host: str) -> bytes:
         head.append("Content-Type: application/json")
     if job.token:
         head.append(f"Authorization: Bearer {job.token}")
+    head += [f"{name}: {value}" for name, value in job.headers]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + payload
 
 

@@ -56,6 +56,9 @@ param sqlPitrDays int = 14
 first of each year 5 years. Cost: LTR backup storage, and serverless auto-pause is disabled while LTR
 (or a failover group) is configured, so the database bills its minimum vCores around the clock.''')
 param sqlLongTermRetention bool = true
+@secure()
+@description('HMAC key of the waiting room\'s admission tokens, kept in Key Vault. A fresh one per deployment is harmless: an admitted visitor\'s window lives in Redis, and the waiting page fetches a token signed with the new key.')
+param queueTokenSecret string = newGuid() // checkov:skip=CKV_AZURE_131:newGuid() is generated at each deployment, not a hardcoded value
 
 var tags = { 'azd-env-name': environmentName, app: 'leap-ticketing' }
 var token = toLower(uniqueString(subscription().id, environmentName, location))
@@ -82,6 +85,7 @@ module resources 'resources.bicep' = {
     redisSku: redisSku
     sqlPitrDays: sqlPitrDays
     sqlLongTermRetention: sqlLongTermRetention
+    queueTokenSecret: queueTokenSecret
   }
 }
 

@@ -7,6 +7,11 @@ param token string
 param principalId string
 param principalName string
 param principalType string
+@secure()
+param queueTokenSecret string
+@description('Deployment time (the default); dates the expiry of the Key Vault secret')
+param deployedAt string = utcNow()
+
 // Resilience (issue 13): see the parameters' descriptions in main.bicep.
 param secondaryLocation string = ''
 param zoneRedundant bool = true
@@ -183,7 +188,8 @@ resource redisAccess 'Microsoft.Cache/redisEnterprise/databases/accessPolicyAssi
   }
 }
 
-// ---- Key Vault: for the secrets the app may need (none today: every service uses Entra ID) --
+// ---- Key Vault: for the secrets the app needs (every service uses Entra ID; the waiting
+// room's token key is the one secret, read through a Key Vault reference) --
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   // checkov:skip=CKV_AZURE_109:Entra-only auth and TLS 1.2 over public endpoints; private endpoints with VNet integration are the planned network hardening (docs/architecture.md)
@@ -200,6 +206,17 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     softDeleteRetentionInDays: 30
     publicNetworkAccess: 'Enabled'
     networkAcls: { defaultAction: 'Allow', bypass: 'AzureServices' }
+  }
+}
+
+resource queueTokenKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'queue-token-secret'
+  properties: {
+    value: queueTokenSecret
+    contentType: 'text/plain; HMAC-SHA256 key of waiting-room admission tokens'
+    // Renewed on every deployment (see main.bicep); a year bounds a forgotten environment.
+    attributes: { exp: dateTimeToEpoch(dateTimeAdd(deployedAt, 'P1Y')) }
   }
 }
 
@@ -475,6 +492,7 @@ resource func 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'RECONCILE_SCHEDULE', value: '0 */1 * * * *' }
         { name: 'LEAP_DATA_DIR', value: '/tmp/leap' }
         { name: 'SEED_DEMO', value: 'false' }
+        { name: 'QUEUE_TOKEN_SECRET', value: '@Microsoft.KeyVault(SecretUri=${queueTokenKey.properties.secretUri})' }
         { name: 'FORWARDED_HOPS', value: '1' }  // the front end appends the client's address
         { name: 'CORS_ORIGINS', value: 'https://${web.properties.defaultHostname}' }
       ]
@@ -679,6 +697,7 @@ module secondary 'modules/secondary-region.bicep' = if (multiRegion) {
     redisSku: cacheSku
     redisGroupNickname: 'leap-${token}'
     cosmosEndpoint: cosmos.properties.documentEndpoint
+    queueTokenSecretUri: queueTokenKey.properties.secretUri
     webHostname: web.properties.defaultHostname
     frontDoorName: frontDoor.name
     apiOriginGroupName: apiOrigins.name

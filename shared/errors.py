@@ -89,6 +89,14 @@ class PerUserLimit(DomainError):
     title = "Per-user ticket limit reached"
 
 
+class QueueRequired(DomainError):
+    """A hold for an event whose waiting room is on, without a valid admission token."""
+
+    status = 403
+    code = "queue-required"
+    title = "Queue required"
+
+
 class TooManyRequests(DomainError):
     status = 429
     code = "rate-limited"

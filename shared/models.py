@@ -245,6 +245,16 @@ class Venue:
 
 
 @dataclass(frozen=True)
+class QueueSettings:
+    """An event's virtual waiting room as the organiser set it (issue 14). While ``enabled``,
+    a hold needs an admission token; ``opens_at`` (epoch ms) ends the pre-queue."""
+
+    enabled: bool
+    opens_at: int
+    admit_per_minute: int
+
+
+@dataclass(frozen=True)
 class Event:
     id: str
     name: str
@@ -260,6 +270,7 @@ class Event:
     created_at: int = 0
     updated_at: int = 0
     offers: tuple[Offer, ...] = ()
+    queue: QueueSettings | None = None
     etag: str = ""  # the store's version of the document; not part of it
 
     def to_document(self) -> dict[str, Any]:
@@ -267,6 +278,8 @@ class Event:
         doc.pop("etag")
         doc["ticket_types"] = [asdict(t) for t in self.ticket_types]
         doc["offers"] = [asdict(o) for o in self.offers]
+        if self.queue is None:
+            doc.pop("queue")
         return doc
 
     @classmethod
@@ -294,5 +307,7 @@ class Event:
             created_at=int(d.get("created_at", 0)),
             updated_at=int(d.get("updated_at", 0)),
             offers=tuple(Offer(**o) for o in d.get("offers") or ()),
+            queue=QueueSettings(bool(d["queue"]["enabled"]), int(d["queue"]["opens_at"]),
+                                int(d["queue"]["admit_per_minute"])) if d.get("queue") else None,
             etag=etag,
         )

@@ -265,6 +265,23 @@ class CatalogStore(Protocol):
                           limit: int) -> tuple[list[Venue], str | None]: ...
 
 
+class WaitingRoomStore(Protocol):
+    """An event's waiting room (Redis + Lua): places, the admitted pointer, pause state."""
+
+    async def configure(self, event_id: str, now: int, opens_at: int,
+                        admit_per_minute: int) -> ScriptResult: ...
+
+    async def join(self, event_id: str, user_id: str, now: int, score: float,
+                   window_ms: int) -> ScriptResult: ...
+
+    async def status(self, event_id: str, user_id: str, now: int,
+                     window_ms: int) -> ScriptResult: ...
+
+    async def set_paused(self, event_id: str, now: int, paused: bool) -> ScriptResult: ...
+
+    async def stats(self, event_id: str, now: int) -> ScriptResult: ...
+
+
 class PaymentBus(Protocol):
     """The payments queue. ``publish`` is deduplicated on ``order_id`` (the message id)."""
 

@@ -24,6 +24,7 @@ from shared.adapters.redis_limits import RedisRateLimiter
 from shared.adapters.redis_sessions import RedisRevocationFeed, RedisSessionCache
 from shared.adapters.redis_store import RedisInventory
 from shared.adapters.redis_stream_bus import RedisStreamBus, StreamNames
+from shared.adapters.redis_waiting_room import RedisWaitingRoom
 from shared.adapters.servicebus_bus import ServiceBusBus
 from shared.adapters.simulated_gateway import SimulatedGateway
 from shared.adapters.sql_holds import SqlHolds
@@ -43,6 +44,7 @@ from shared.services.inventory import InventoryService
 from shared.services.limits import Limits
 from shared.services.orders import OrderService
 from shared.services.reconcile import Reconciler
+from shared.services.waiting_room import WaitingRoomService
 from shared.settings import Settings
 
 REDIS_SCOPE = "https://redis.azure.com/.default"
@@ -116,6 +118,7 @@ class Runtime:
     sql_holds: SqlHolds
     degraded: DegradedPurchases
     recovery: Recovery
+    waiting_room: WaitingRoomService
 
     @property
     def stream_names(self) -> StreamNames:
@@ -190,6 +193,7 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
             await recovery.merge_all(clock())
 
     breaker.set_probe(probe)
+    catalog = CatalogService(catalog_store, ledger, inventory, settings, clock, ledger)
     return Runtime(
         settings=settings, redis=redis, ledger=ledger, catalog_store=catalog_store,
         gateway=gateway, bus=bus, store=store, inventory=inventory,
@@ -199,8 +203,10 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
         finalizer=finalizer,
         reconciler=Reconciler(store, ledger, inventory, finalizer, settings, recovery),
         accounts=accounts,
-        catalog=CatalogService(catalog_store, ledger, inventory, settings, clock, ledger),
+        catalog=catalog,
         limits=limits, idempotency=RedisIdempotency(redis), revocations=revocations,
         clock=clock, breaker=breaker, sql_holds=sql_holds, degraded=degraded,
         recovery=recovery,
+        waiting_room=WaitingRoomService(RedisWaitingRoom(redis), catalog, ledger, settings,
+                                        clock),
     )

@@ -114,6 +114,16 @@ class Settings(BaseSettings):
     breaker_max_open_seconds: float = Field(
         15.0, gt=0, description="longest wait between probes while Redis stays down "
         "(failed probes double the wait up to this)")
+    # The waiting room (docs/architecture.md §5b).
+    queue_token_secret: str = Field(
+        "", repr=False, description="HMAC key of the waiting room's admission tokens; every "
+        "instance must share it (Azure: a Key Vault reference)",
+        json_schema_extra={"shown_default": "(local host: a key kept in `$LEAP_DATA_DIR`)"})
+    queue_admission_seconds: int = Field(
+        600, ge=1, description="how long an admitted visitor may take holds")
+    queue_default_admit_per_minute: int = Field(
+        3_000, ge=1, description="admission rate of a queue turned on without one (the "
+        "finalize throughput bench/flash_sale.py measured, about 51 orders/s)")
     # Ledger: a SQLAlchemy URL (SQLite by default), or Azure SQL with Entra ID tokens.
     sql_url: Annotated[str, AfterValidator(check.sqlalchemy_url)] = Field(
         "", description="ledger, a SQLAlchemy URL (wins over `SQL_SERVER`)",

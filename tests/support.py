@@ -99,6 +99,8 @@ class Live:
 
     settings: Settings
     static_dir: Path | None = None
+    # The stack's clock (epoch ms); None: the real one. Tests pass their Clock to move time.
+    clock: Callable[[], int] | None = None
     base_url: str = ""
     _stack: LocalStack | None = None
     _loop: asyncio.AbstractEventLoop | None = None
@@ -111,7 +113,7 @@ class Live:
         ready = threading.Event()
 
         async def main() -> None:
-            rt = build_runtime(self.settings)
+            rt = build_runtime(self.settings, clock=self.clock or now_ms)
             try:
                 await rt.migrate()
                 self._stack = LocalStack(rt, host="127.0.0.1", port=port,

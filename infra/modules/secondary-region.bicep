@@ -30,6 +30,8 @@ param primaryRedisDatabaseId string
 param redisSku string
 param redisGroupNickname string
 param cosmosEndpoint string
+@description('Key Vault secret URI of the admission-token key (the primary\'s vault; Key Vault replicates to the paired region itself)')
+param queueTokenSecretUri string
 param webHostname string
 param frontDoorName string
 param apiOriginGroupName string
@@ -296,6 +298,7 @@ resource func 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'SEED_DEMO', value: 'false' }
         { name: 'FORWARDED_HOPS', value: '1' }  // the front end appends the client's address
         { name: 'CORS_ORIGINS', value: 'https://${webHostname}' }
+        { name: 'QUEUE_TOKEN_SECRET', value: '@Microsoft.KeyVault(SecretUri=${queueTokenSecretUri})' }
         // Passive: the API answers (Front Door's probe, and traffic if the primary fails), but
         // payments and the reconciler wait for the runbook to make this region the active one.
         { name: 'AzureWebJobs.payments.Disabled', value: string(!active) }

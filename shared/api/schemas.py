@@ -312,6 +312,47 @@ class TicketTypeOut(BaseModel):
     capacity: int
 
 
+class QueueIn(Strict):
+    """An event's waiting room: on or off, when the pre-queue ends, the admission rate."""
+
+    enabled: Annotated[bool, Field(strict=True)]
+    opens_at: Annotated[DateTime | None, Field(description=DATE_DOC)] = None
+    admit_per_minute: Annotated[int | None, Field(ge=1, le=1_000_000, strict=True)] = None
+
+
+class QueueSettingsOut(BaseModel):
+    enabled: bool
+    opens_at: str
+    admit_per_minute: int
+
+
+class QueueStatsOut(BaseModel):
+    event_id: str
+    enabled: bool
+    opens_at: str
+    admit_per_minute: int
+    opened: bool
+    paused: bool
+    admitted: int
+    waiting: int
+    expected_wait_seconds: int | None
+
+
+class QueuePlaceOut(BaseModel):
+    event_id: str
+    state: Literal["open", "none", "pre_queue", "queued", "admitted", "expired"]
+    opens_at: str | None
+    place: int | None
+    ahead: int | None
+    total: int
+    admitted: int
+    admit_per_minute: int
+    paused: bool
+    expected_wait_seconds: int | None
+    token: str | None
+    token_expires_at: str | None
+
+
 class EventOut(BaseModel):
     id: str
     name: str
@@ -324,6 +365,7 @@ class EventOut(BaseModel):
     per_user_limit: int
     status: str
     image_url: str
+    queue: QueueSettingsOut | None = None
 
     @classmethod
     def of(cls, e: Event) -> EventOut:
@@ -335,6 +377,9 @@ class EventOut(BaseModel):
                           for t in e.ticket_types],
             currency=e.currency, per_user_limit=e.per_user_limit, status=e.status,
             image_url=e.image_url,
+            queue=QueueSettingsOut(enabled=e.queue.enabled, opens_at=iso(e.queue.opens_at),
+                                   admit_per_minute=e.queue.admit_per_minute)
+            if e.queue else None,
         )
 
 

@@ -14,7 +14,15 @@ from datetime import UTC, datetime
 
 from shared import ids
 from shared.errors import EditConflict, InvalidInput, NotFound
-from shared.models import Event, InventoryLine, Offer, Principal, TicketType, Venue
+from shared.models import (
+    Event,
+    InventoryLine,
+    Offer,
+    Principal,
+    QueueSettings,
+    TicketType,
+    Venue,
+)
 from shared.ports import AuditLog, CatalogStore, EventFilter, Ledger
 from shared.services.inventory import InventoryService
 from shared.settings import Settings
@@ -246,6 +254,15 @@ class CatalogService:
                                         "value": offer.value, "active": offer.active},
                                        self._clock())
         return saved
+
+    async def put_queue(self, event_id: str, queue: QueueSettings) -> Event:
+        """Store the event's waiting-room settings in its document (the durable copy that the
+        hold path reads, also while Redis is down); the caller audits."""
+        async def put(event: Event) -> Event:
+            return await self._store.put_event(
+                replace(event, queue=queue, updated_at=self._clock()), if_match=event.etag)
+
+        return await self._edit(event_id, put)
 
     async def get_event(self, event_id: str) -> Event:
         event = await self._store.get_event(event_id) if ids.is_event_id(event_id) else None

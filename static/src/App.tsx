@@ -7,6 +7,7 @@ import { EventsPage } from "./pages/EventsPage";
 import { HoldPage } from "./pages/HoldPage";
 import { MyOrdersPage } from "./pages/MyOrdersPage";
 import { OrderPage } from "./pages/OrderPage";
+import { WaitingPage } from "./pages/WaitingPage";
 import { Page } from "./components/Page";
 import { match, navigate, useLocation } from "./router";
 import { useSession } from "./session";
@@ -41,6 +42,7 @@ function Routes() {
   let m;
   if (path === "/") return <EventsPage search={query} />;
   if ((m = match("/events/:id", path))) return <EventPage id={m.id} />;
+  if ((m = match("/events/:id/queue", path))) return <RequireUser><WaitingPage id={m.id} /></RequireUser>;
   if ((m = match("/holds/:id", path))) return <RequireUser><HoldPage id={m.id} /></RequireUser>;
   if ((m = match("/orders/:id", path))) return <RequireUser><OrderPage id={m.id} /></RequireUser>;
   if (path === "/me/orders") return <RequireUser><MyOrdersPage /></RequireUser>;

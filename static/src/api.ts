@@ -68,8 +68,8 @@ export function setUnauthorizedHandler(handler: () => void): void {
 }
 
 /** ``fresh`` revalidates instead of using a cached copy (catalog answers are cacheable). */
-export async function api<T>(path: string, init: { method?: string; body?: unknown; fresh?: boolean } = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: "application/json" };
+export async function api<T>(path: string, init: { method?: string; body?: unknown; fresh?: boolean; headers?: Record<string, string> } = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json", ...init.headers };
   if (init.body !== undefined) headers["content-type"] = "application/json";
   if (token) headers.authorization = `Bearer ${token}`;
   let response: Response;
@@ -114,6 +114,7 @@ export interface EventInfo {
   id: string; name: string; description: string; category: string; starts_at: string;
   venue: Venue; ticket_types: TicketType[]; currency: string; per_user_limit: number;
   status: string; image_url: string;
+  queue?: { enabled: boolean; opens_at: string; admit_per_minute: number } | null;
 }
 export interface EventPage { items: EventInfo[]; next_cursor: string | null }
 export interface Availability { event_id: string; ticket_types: { id: string; available: number }[] }
@@ -130,3 +131,13 @@ export interface Order {
 }
 export interface User { user_id: string; email: string; display_name: string; role: string }
 export interface Session { token: string; expires_at: string; user: User }
+export interface QueuePlace {
+  event_id: string; state: "open" | "none" | "pre_queue" | "queued" | "admitted" | "expired";
+  opens_at: string | null; place: number | null; ahead: number | null; total: number;
+  admitted: number; admit_per_minute: number; paused: boolean;
+  expected_wait_seconds: number | null; token: string | null; token_expires_at: string | null;
+}
+export interface QueueStats {
+  event_id: string; enabled: boolean; opens_at: string; admit_per_minute: number; opened: boolean;
+  paused: boolean; admitted: number; waiting: number; expected_wait_seconds: number | null;
+}

@@ -12,6 +12,10 @@ const BY_CODE: Record<string, (e: ApiError) => Message> = {
     next: "Choose fewer tickets or another ticket type. Tickets come back when other holds expire.",
   }),
   "per-user-limit": (e) => ({ text: e.message, next: "Lower the quantities to stay within the limit." }),
+  "queue-required": () => ({
+    text: "Tickets for this event are sold through a waiting room.",
+    next: "Join the queue; you can buy when it's your turn.",
+  }),
   "not-on-sale": () => ({ text: "This event is not on sale right now." }),
   conflict: (e) => ({ text: e.message, next: e.field === "promo_code" ? "Remove the promo code to buy at the full price." : undefined }),
   "hold-expired": () => ({

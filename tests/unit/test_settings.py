@@ -84,6 +84,9 @@ EVERY_VARIABLE: dict[str, tuple[str, Any]] = {
     "TRUST_FORWARDED_FOR": ("1", True),
     "FORWARDED_HOPS": ("2", 2),
     "BREAKER_FAILURES": ("5", 5),
+    "QUEUE_TOKEN_SECRET": ("k" * 32, "k" * 32),
+    "QUEUE_ADMISSION_SECONDS": ("300", 300),
+    "QUEUE_DEFAULT_ADMIT_PER_MINUTE": ("600", 600),
     "BREAKER_OPEN_SECONDS": ("0.5", 0.5),
     "BREAKER_MAX_OPEN_SECONDS": ("30", 30.0),
     "SESSION_SECONDS": ("3600", 3600),
@@ -262,6 +265,9 @@ BICEP_EXAMPLES = {
         "https://westeurope-5.in.applicationinsights.azure.com/;ApplicationId=x",
     "'${bus.name}.servicebus.windows.net'": "leap-bus.servicebus.windows.net",
     "busHost": "leap-bus.servicebus.windows.net",
+    # The platform resolves a Key Vault reference before the app reads it.
+    "'@Microsoft.KeyVault(SecretUri=${queueTokenKey.properties.secretUri})'":
+        "3f1c2e9a-6b7d-4e21-9c0a-5d8e7f6a1b2c",
     "sqlHost": "leap-sql.database.windows.net",
     "payments.name": "payments",
     "'rediss://${redis.properties.hostName}:10000/0'":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from shared.api.deps import RuntimeDep, UserDep
@@ -64,7 +64,14 @@ async def availability(event_id: str, rt: RuntimeDep, response: Response) -> Ava
 @router.post("/{event_id}/holds", status_code=201, response_model=HoldOut)
 async def create_hold(event_id: str, body: HoldIn, request: Request, rt: RuntimeDep,
                       user: UserDep,
-                      idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Response:
+                      idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None,
+                      queue_token: Annotated[str | None, Header(
+                          alias="X-Queue-Token", max_length=200,
+                          description="admission token of the event's waiting room")] = None,
+                      ) -> Response:
+    # A queued event's hold needs the waiting room's signed token (verified in process).
+    await rt.waiting_room.require_admission(user, event_id, queue_token)
+
     async def compute() -> JSONResponse:
         hold = await rt.holds.create(
             user, event_id, [LineItem(i.ticket_type_id, i.quantity) for i in body.items],

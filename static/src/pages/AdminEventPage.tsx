@@ -7,6 +7,7 @@ import { api, ApiError, type EventInfo } from "../api";
 import { Alert } from "../components/Alert";
 import { Page } from "../components/Page";
 import { allZones, browserZone, wallClock, zonedInstant } from "../format";
+import { QueueAdmin } from "../components/QueueAdmin";
 import { describe, fieldMessage, type Message } from "../messages";
 import { navigate } from "../router";
 
@@ -138,6 +139,7 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
         </div>
         {eventId && status === "cancelled" && <p role="status">This event is cancelled: it is no longer listed or sold.</p>}
       </form>
+      {eventId && loaded && <QueueAdmin eventId={eventId} />}
     </Page>
   );
 }

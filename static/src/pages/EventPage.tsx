@@ -8,6 +8,7 @@ import { QuantityPicker } from "../components/QuantityPicker";
 import { eventTime, money } from "../format";
 import { describe, fieldText, type Message } from "../messages";
 import { clearPending, readPending, savePending } from "../pending";
+import { dropQueueToken, queueToken } from "../queueToken";
 import { navigate } from "../router";
 import { useSession } from "../session";
 
@@ -61,15 +62,26 @@ export function EventPage({ id }: { id: string }) {
       navigate(`/login?next=${encodeURIComponent(`/events/${id}`)}`);
       return;
     }
+    // A queued sale: without this tab's admission token, the waiting room comes first.
+    const admission = event.queue?.enabled ? queueToken(id) : null;
+    if (event.queue?.enabled && !admission) {
+      navigate(`/events/${id}/queue`);
+      return;
+    }
     setBusy(true);
     setError(null);
     setPromoError(null);
     try {
       const items = Object.entries(qty).filter(([, q]) => q > 0).map(([ticket_type_id, quantity]) => ({ ticket_type_id, quantity }));
       const body = promo.trim() ? { items, promo_code: promo.trim() } : { items };
-      const h = await api<Hold>(`/api/events/${id}/holds`, { method: "POST", body });
+      const h = await api<Hold>(`/api/events/${id}/holds`, { method: "POST", body, headers: admission ? { "x-queue-token": admission } : undefined });
       navigate(`/holds/${h.hold_id}`);
     } catch (e) {
+      if (e instanceof ApiError && e.code === "queue-required") {
+        dropQueueToken(id);
+        navigate(`/events/${id}/queue`);
+        return;
+      }
       // A promo code problem belongs next to the promo field; everything else in the alert.
       if (e instanceof ApiError && e.field === "promo_code") {
         setPromoError(fieldText(e));
@@ -93,6 +105,9 @@ export function EventPage({ id }: { id: string }) {
           ? { text: "This event has been cancelled.", next: "Tickets are no longer sold." }
           : { text: "This event is not on sale yet." }} />
       )}
+      {event.queue?.enabled && (queueToken(id)
+        ? <Alert tone="info" message={{ text: "It's your turn: choose your tickets and hold them." }} />
+        : <Alert tone="info" message={{ text: "This sale runs through a waiting room.", next: "Choosing tickets takes you to the queue; you can buy when it's your turn." }} />)}
       {event.description && <p>{event.description}</p>}
       {user?.role === "admin" && (
         <p><a href={`/admin/events/${id}/edit`} onClick={(e) => { e.preventDefault(); navigate(`/admin/events/${id}/edit`); }}>Edit event</a></p>
