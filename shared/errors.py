@@ -123,3 +123,8 @@ class PaymentUnavailable(Exception):
 
 class LedgerSoldOut(Exception):
     """The ledger's capacity guard refused the sale."""
+
+
+class LedgerBatchRefused(Exception):
+    """The ledger refused a batch of sales as a whole (a capacity guard, or an order that
+    already exists); nothing of the batch was written. Settle its orders one by one."""

@@ -8,12 +8,13 @@ from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 from shared.adapters import lua_scripts
 from shared.adapters.redis_keys import HOLDS, HPAY, INV, META, event_keys, rate_key
 from shared.adapters.redis_pubsub import text
 from shared.models import Hold, HoldStatus, InventoryLine, LineItem
-from shared.ports import EventRules, ScriptResult
+from shared.ports import EventRules, HoldCommit, ScriptResult
 from shared.settings import Rate
 
 AnyRedis = Redis | RedisCluster
@@ -57,6 +58,30 @@ class RedisInventory:
 
     async def commit(self, event_id: str, hold_id: str, order_id: str, now: int) -> ScriptResult:
         return await self._run("commit", event_id, [hold_id, order_id, now])
+
+    async def commit_many(
+        self, commits: Sequence[HoldCommit], now: int,
+    ) -> list[ScriptResult | Exception]:
+        if not commits:
+            return []
+        script = self._scripts["commit"]
+        # EVALSHA in a plain pipeline (also on a cluster, where redis-py splits it per
+        # node): one round trip, each commit still its own atomic script on its own slot.
+        pipe = self._redis.pipeline(transaction=False)
+        for c in commits:
+            keys = event_keys(c.event_id)
+            pipe.evalsha(script.sha, len(keys), *keys, c.hold_id, c.order_id, now)
+        raw: list[Any] = await pipe.execute(raise_on_error=False)
+        out: list[ScriptResult | Exception] = []
+        for c, answer in zip(commits, raw, strict=True):
+            if isinstance(answer, NoScriptError):  # a restarted server: load, call alone
+                try:
+                    out.append(await self.commit(c.event_id, c.hold_id, c.order_id, now))
+                except Exception as exc:  # each commit settles on its own
+                    out.append(exc)
+            else:
+                out.append(answer if isinstance(answer, Exception) else _result(answer))
+        return out
 
     async def release(
         self, event_id: str, hold_id: str, user_id: str | None, now: int, reason: str,

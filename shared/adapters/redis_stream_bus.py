@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,8 @@ from shared.models import PaymentRequest
 log = logging.getLogger(__name__)
 
 AnyRedis = Redis | RedisCluster
-Handler = Callable[[PaymentRequest], Awaitable[Any]]
+BatchHandler = Callable[[Sequence[PaymentRequest]], Awaitable[Sequence[Any]]]
+"""Handles a batch; returns one outcome per message, an Exception where it failed."""
 GROUP = "finalizers"
 
 
@@ -61,12 +62,16 @@ class RedisStreamBus:
 class StreamConsumer:
     """Delivers one stream's messages to ``handler`` with queue semantics (see module doc).
 
-    With ``dead_letter`` false (the consumer of the dead-letter stream itself), a failing
-    message is retried after each lock period for as long as it takes.
+    Messages go to the handler in batches of up to ``batch`` (``XREADGROUP COUNT``), and
+    each settles on its own: the ones it handled are acknowledged together in one ``XACK``;
+    a failed one stays pending and is redelivered after ``redelivery_ms``; an unreadable one
+    (poison) also stays pending, so it reaches the dead-letter stream after its deliveries.
+    With ``dead_letter_stream`` true (the consumer of the dead-letter stream itself), a
+    failing message is retried after each lock period for as long as it takes.
     """
 
     def __init__(
-        self, redis: AnyRedis, names: StreamNames, handler: Handler, *, consumer: str,
+        self, redis: AnyRedis, names: StreamNames, handler: BatchHandler, *, consumer: str,
         dead_letter_stream: bool = False, max_delivery_count: int = 10,
         redelivery_ms: int = 5_000, batch: int = 16, block_ms: int = 1_000,
     ) -> None:
@@ -123,7 +128,7 @@ class StreamConsumer:
             )
             for _, messages in response or []:
                 entries += [(entry_id, fields, 1) for entry_id, fields in messages]
-        await asyncio.gather(*(self._deliver(*e) for e in entries))
+        await self._deliver(entries)
         return len(entries)
 
     async def _delivery_count(self, entry_id: str) -> int:
@@ -139,21 +144,27 @@ class StreamConsumer:
                   count - 1, "MaxDeliveryCountExceeded"],
         )
 
-    async def _deliver(self, entry_id: str, fields: dict[str, str], count: int) -> None:
-        try:
-            request = PaymentRequest.from_json(fields["body"])
-        except (KeyError, ValueError, TypeError, json.JSONDecodeError):
-            log.error("payments: unreadable message %s", entry_id)
-            if not self._dead_letters:
-                await self._redis.xack(self._stream, GROUP, entry_id)
-            return  # stays pending on the main stream, so it dead-letters in time
-        try:
-            await self._handler(request)
-        except Exception:
-            log.exception("payments: delivery %d of %s failed; it will be redelivered",
-                          count, request.order_id)
-            return
-        await self._redis.xack(self._stream, GROUP, entry_id)
+    async def _deliver(self, entries: list[tuple[str, dict[str, str], int]]) -> None:
+        readable: list[tuple[str, PaymentRequest, int]] = []
+        done: list[str] = []
+        for entry_id, fields, count in entries:
+            try:
+                readable.append((entry_id, PaymentRequest.from_json(fields["body"]), count))
+            except (KeyError, ValueError, TypeError, json.JSONDecodeError):
+                log.error("payments: unreadable message %s", entry_id)
+                if not self._dead_letters:
+                    done.append(entry_id)
+                # else it stays pending on the main stream, so it dead-letters in time
+        if readable:
+            outcomes = await self._handler([request for _, request, _ in readable])
+            for (entry_id, request, count), outcome in zip(readable, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    log.error("payments: delivery %d of %s failed (%r); it will be "
+                              "redelivered", count, request.order_id, outcome)
+                else:
+                    done.append(entry_id)
+        if done:
+            await self._redis.xack(self._stream, GROUP, *done)
 
     async def depth(self) -> dict[str, int]:
         """Pending counts, for tests and benchmarks."""

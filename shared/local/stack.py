@@ -43,11 +43,11 @@ class LocalStack:
         s = runtime.settings
         name = f"{socket.gethostname()}-{os.getpid()}"
         self.consumers = [
-            StreamConsumer(runtime.redis, runtime.stream_names, runtime.finalizer.handle,
+            StreamConsumer(runtime.redis, runtime.stream_names, runtime.finalizer.handle_batch,
                            consumer=name, max_delivery_count=s.max_delivery_count,
                            redelivery_ms=s.redelivery_ms, batch=s.consumer_concurrency),
             StreamConsumer(runtime.redis, runtime.stream_names,
-                           runtime.finalizer.handle_dead_letter, consumer=name,
+                           runtime.finalizer.handle_dead_letter_batch, consumer=name,
                            dead_letter_stream=True, redelivery_ms=s.redelivery_ms,
                            batch=s.consumer_concurrency),
         ]
