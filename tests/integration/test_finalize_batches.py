@@ -125,8 +125,8 @@ async def test_crash_inside_the_batch_transaction_then_redelivery_charges_once(
     assert await main.run_once(block=False) == 3
     assert gateway(rt).stats()["charged"] == 3 and count(rt, orders) == 0
     # Nothing was acknowledged: every message is redelivered (here at once, by hand).
-    requests = [PaymentRequest.from_json(f["body"])
-                for _, f in await rt.redis.xrange(rt.stream_names.stream)]  # type: ignore[misc]
+    entries: Any = await rt.redis.xrange(rt.stream_names.stream)
+    requests = [PaymentRequest.from_json(f["body"]) for _, f in entries]
     outcomes = await rt.finalizer.handle_batch(requests)
     assert [o.status for o in outcomes if isinstance(o, Order)] == [OrderStatus.CONFIRMED] * 3
     assert {o.id for o in outcomes if isinstance(o, Order)} == set(order_ids)
