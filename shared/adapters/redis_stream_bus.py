@@ -94,19 +94,45 @@ class StreamConsumer:
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self, stop: asyncio.Event, in_flight: int = 2) -> None:
+        """Consume until ``stop``, with up to ``in_flight`` batches being handled at once (the
+        next batch is read while the ledger writes the last one)."""
         await self.ensure_group()
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # keep consuming; Redis may come back
-                log.exception("payments consumer: batch failed")
-                await asyncio.sleep(1)
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while not stop.is_set():
+                try:
+                    entries = await self._fetch(block=True)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # keep consuming; Redis may come back
+                    log.exception("payments consumer: reading failed")
+                    await asyncio.sleep(1)
+                    continue
+                if entries:
+                    running.add(asyncio.create_task(self._deliver_logged(entries)))
+                if len(running) >= in_flight:
+                    _, running = await asyncio.wait(running,
+                                                    return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+
+    async def _deliver_logged(self, entries: list[tuple[str, dict[str, str], int]]) -> None:
+        try:
+            await self._deliver(entries)
+        except Exception:  # its messages stay pending and are redelivered
+            log.exception("payments consumer: batch failed")
 
     async def run_once(self, block: bool = True) -> int:
-        """Redeliver overdue messages, then read new ones; returns how many were handled."""
+        """Redeliver overdue messages, then read new ones, and handle them; returns how
+        many were handled."""
+        entries = await self._fetch(block)
+        await self._deliver(entries)
+        return len(entries)
+
+    async def _fetch(self, block: bool) -> list[tuple[str, dict[str, str], int]]:
+        """Overdue messages (claimed for redelivery), else new ones: (id, fields, count)."""
         claim: Any = await self._redis.xautoclaim(
             self._stream, GROUP, self._consumer, min_idle_time=self._redelivery_ms,
             start_id="0-0", count=self._batch,
@@ -128,8 +154,7 @@ class StreamConsumer:
             )
             for _, messages in response or []:
                 entries += [(entry_id, fields, 1) for entry_id, fields in messages]
-        await self._deliver(entries)
-        return len(entries)
+        return entries
 
     async def _delivery_count(self, entry_id: str) -> int:
         rows = await self._redis.xpending_range(self._stream, GROUP, entry_id, entry_id, 1)
