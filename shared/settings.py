@@ -59,7 +59,7 @@ class Settings:
     max_delivery_count: int = 10
     # Local stream: how long an unacknowledged message waits before redelivery (the lock).
     redelivery_ms: int = 5_000
-    consumer_concurrency: int = 16
+    consumer_concurrency: int = 128  # messages per finalize batch
     # Purchase rules.
     hold_seconds: int = 600
     payment_window_seconds: int = 900
@@ -91,6 +91,8 @@ class Settings:
     static_dir: Path = Path("static")
     seed_demo: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
+    # --- issue 11: local worker processes ---
+    workers: int = 0  # local host: API worker processes; 0 = one per CPU core
 
     @property
     def effective_sql_url(self) -> str:
@@ -170,4 +172,5 @@ class Settings:
             port=int(s("PORT", str(d.port))),
             static_dir=Path(s("STATIC_DIR", str(d.static_dir))),
             seed_demo=_bool(s("SEED_DEMO", "true")),
+            workers=int(s("WORKERS", str(d.workers))),
         )

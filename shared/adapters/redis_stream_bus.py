@@ -87,6 +87,11 @@ class StreamConsumer:
         self._block_ms = block_ms
         self._deadletter = redis.register_script(lua_scripts.source("bus_deadletter"))
 
+    @property
+    def name(self) -> str:
+        """This consumer's name in the group."""
+        return self._consumer
+
     async def ensure_group(self) -> None:
         try:
             await self._redis.xgroup_create(self._stream, GROUP, id="0", mkstream=True)
