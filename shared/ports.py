@@ -71,10 +71,18 @@ class Sale:
 class InventoryStore(Protocol):
     """Live inventory and holds (Redis + Lua): every change is one atomic script."""
 
+    multi_slot_scripts: bool
+    """True when a script may touch keys of several hash slots (a single Redis server), so
+    ``hold`` can take the buyer's cross-event bucket in the same call."""
+
     async def hold(
         self, event_id: str, hold_id: str, user_id: str, items: Sequence[LineItem],
         now: int, expires_at: int, sweep: int, rate: Rate, promo_code: str = "",
-    ) -> ScriptResult: ...
+        buyer_bucket: tuple[str, Rate] | None = None,
+    ) -> ScriptResult:
+        """``buyer_bucket`` (only when ``multi_slot_scripts``): a rate bucket taken first,
+        in the same atomic step; a refusal answers rate_limited with scope 'buyer'."""
+        ...
 
     async def checkout(
         self, event_id: str, hold_id: str, user_id: str, order_id: str, now: int, pay_until: int,

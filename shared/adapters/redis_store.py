@@ -31,6 +31,7 @@ def _result(raw: Any) -> ScriptResult:
 class RedisInventory:
     def __init__(self, redis: AnyRedis) -> None:
         self._redis = redis
+        self.multi_slot_scripts = not isinstance(redis, RedisCluster)
         self._scripts: dict[str, AsyncScript] = {
             name: redis.register_script(lua_scripts.source(name)) for name in SCRIPTS
         }
@@ -42,14 +43,19 @@ class RedisInventory:
     async def hold(
         self, event_id: str, hold_id: str, user_id: str, items: Sequence[LineItem],
         now: int, expires_at: int, sweep: int, rate: Rate, promo_code: str = "",
+        buyer_bucket: tuple[str, Rate] | None = None,
     ) -> ScriptResult:
+        keys = [*event_keys(event_id), rate_key(event_id)]
         args: list[str | int] = [hold_id, user_id, now, expires_at, sweep, rate.limit,
-                                 rate.window_ms, promo_code]
+                                 rate.window_ms, promo_code, 0, 0]
+        if buyer_bucket is not None:
+            if not self.multi_slot_scripts:
+                raise ValueError("a clustered Redis cannot take the buyer bucket in hold.lua")
+            keys.append(buyer_bucket[0])
+            args[8:10] = [buyer_bucket[1].limit, buyer_bucket[1].window_ms]
         for item in items:
             args += [item.ticket_type_id, item.quantity]
-        raw = await self._scripts["hold"](
-            keys=[*event_keys(event_id), rate_key(event_id)], args=args)
-        return _result(raw)
+        return _result(await self._scripts["hold"](keys=keys, args=args))
 
     async def checkout(
         self, event_id: str, hold_id: str, user_id: str, order_id: str, now: int, pay_until: int,

@@ -11,7 +11,8 @@ from shared.models import Principal
 from shared.runtime import Runtime
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request.
     rt: Runtime = request.app.state.runtime()
     return rt
 

@@ -38,8 +38,7 @@ async def serve(settings: Settings) -> None:
         dist = settings.static_dir / "dist"
         static = dist if (dist / "index.html").is_file() else settings.static_dir
         stack = LocalStack(runtime, host=settings.host, port=settings.port, static_dir=static,
-                           reconcile_interval=settings.reconcile_interval_seconds,
-                           access_log=True)
+                           reconcile_interval=settings.reconcile_interval_seconds)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stack.stop)

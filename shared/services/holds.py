@@ -1,7 +1,9 @@
 """Holds: a buyer takes tickets for a while (all or nothing, within the per-user limit).
 
-One script call on the hot path; the only other call happens when the event's inventory
-is not in Redis yet (first hold after a restart), which loads it and tries once more.
+One script call on the hot path (on a single Redis server it also takes the buyer's
+cross-event rate; on a cluster that bucket costs a call of its own first); the only other
+call happens when the event's inventory is not in Redis yet (first hold after a restart),
+which loads it and tries once more.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from shared.models import Hold, LineItem, Principal
 from shared.ports import InventoryStore, ScriptResult
 from shared.services.inventory import InventoryService
 from shared.services.limits import Limits
-from shared.settings import Settings
+from shared.settings import Rate, Settings
 
 
 def _field_of(items: Sequence[LineItem], ticket_type_id: str, name: str) -> str:
@@ -52,19 +54,26 @@ class HoldService:
                 raise InvalidInput("each ticket type may appear once",
                                    field=f"items[{i}].ticket_type_id")
             seen.add(item.ticket_type_id)
-        if self._limits:
+        # One round trip when the store can take the buyer's cross-event bucket in the hold
+        # script itself (a single Redis server); two on a cluster.
+        buyer_bucket = None
+        if self._limits and self._store.multi_slot_scripts:
+            buyer_bucket = self._limits.hold_bucket(user.user_id)
+        elif self._limits:
             await self._limits.hold_attempt(user.user_id)
         hold_id = ids.new_child_id(event_id)
         promo_code = promo_code.strip().upper()
-        result = await self._take(event_id, hold_id, user, items, promo_code)
+        result = await self._take(event_id, hold_id, user, items, promo_code, buyer_bucket)
         if result.error == "not_loaded":
             if not await self._inventory.load(event_id):
                 raise NotFound(f"event {event_id} not found")
-            result = await self._take(event_id, hold_id, user, items, promo_code)
+            result = await self._take(event_id, hold_id, user, items, promo_code, buyer_bucket)
         if result.ok:
             telemetry.holds.add(1)
             return Hold.from_record(event_id, result.get("hold"))
         error, tt = result.error, str(result.get("ticket_type_id", ""))
+        if error == "rate_limited" and result.get("scope") == "buyer":
+            raise Limits.hold_refused(int(result.get("retry_after_ms")))
         if error == "rate_limited":
             wait = int(result.get("retry_after_ms"))
             raise TooManyRequests("too many hold requests for this event; "
@@ -96,13 +105,15 @@ class HoldService:
         raise RuntimeError(f"hold script answered {error!r}")
 
     async def _take(self, event_id: str, hold_id: str, user: Principal,
-                    items: Sequence[LineItem], promo_code: str) -> ScriptResult:
+                    items: Sequence[LineItem], promo_code: str,
+                    buyer_bucket: tuple[str, Rate] | None) -> ScriptResult:
         now = self._clock()
         return await self._store.hold(
             event_id, hold_id, user.user_id, items, now=now,
             expires_at=now + self._settings.hold_seconds * 1000,
             sweep=self._settings.expired_sweep_per_hold,
             rate=self._settings.rate_holds_per_user_event, promo_code=promo_code,
+            buyer_bucket=buyer_bucket,
         )
 
     async def get(self, user: Principal, hold_id: str) -> Hold:
