@@ -21,6 +21,7 @@ from starlette.types import Scope
 
 from shared.api import problems
 from shared.api.guard import Guard
+from shared.api.hold_fast_path import HoldFastPath
 from shared.api.routes import admin, auth, events, health, holds, orders, venues
 from shared.api.schemas import ProblemOut
 from shared.runtime import Runtime
@@ -118,5 +119,8 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
             expose_headers=["Location", "Retry-After", "Idempotent-Replayed"], max_age=600)
+    # Inside the guard (body limits, security headers), outside CORS (it defers to the app
+    # for cross-origin requests when CORS is on).
+    app.add_middleware(HoldFastPath, runtime=provider, cors=bool(settings.cors_origins))
     app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)
     return app

@@ -31,7 +31,11 @@ def client_ip(request: Request, trust_forwarded_for: bool) -> str:
 
 
 def bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
+    return bearer_from(request.headers.get("authorization", ""))
+
+
+def bearer_from(header: str) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header value."""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send Authorization: Bearer <token> from POST /api/auth/login")
