@@ -265,7 +265,9 @@ def main() -> None:
     args.workers = [int(w) for w in str(args.workers).split(",")]
     args.hold_tickets, args.hold_accounts = 500, 1000
     if args.smoke:
+        # One flow, on two workers (the multi-process path), to stay well under a minute.
         args.tickets, args.attempts, args.buyers, args.peer = 60, 90, 8, "none"
+        args.workers = [2]
         args.drain, args.hold_requests, args.hold_tickets, args.hold_accounts = 200, 200, 20, 50
     result = asyncio.run(run(args))
     print(json.dumps(result, indent=2))
