@@ -65,7 +65,11 @@ class SimulatedGateway:
 
     async def charge(self, *, amount: int, currency: str, token: str,
                      idempotency_key: str) -> Charge:
-        return await asyncio.to_thread(self._charge, amount, currency, token, idempotency_key)
+        # In the loop, not a worker thread: a charge is one indexed read and one insert in
+        # WAL/NORMAL mode (tens of microseconds), less than a thread hop; a batch charges
+        # 128 at once, and the hops were the larger part of finalize's time.
+        await asyncio.sleep(0)  # still a suspension point, as a network call would be
+        return self._charge(amount, currency, token, idempotency_key)
 
     async def refund(self, charge: Charge) -> None:
         def run() -> None:
