@@ -13,7 +13,7 @@ COSMOS_STAMP := tools/cosmosdb-server/node_modules/.installed
 TOOLS  := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
 
-.PHONY: run test setup system-deps system-deps-test node-check web-test iac-check lint typecheck pytest bench bench-smoke clean
+.PHONY: run test setup system-deps system-deps-test node-check web-test iac-check lint typecheck pytest bench bench-smoke bench-compare clean
 
 run: system-deps $(STAMP) $(DIST)
 	$(PY) -m shared.local
@@ -80,13 +80,20 @@ pytest: $(STAMP)
 
 bench: system-deps $(STAMP)
 	$(PY) bench/flash_sale.py
+	$(PY) bench/finalize_drain.py
 	$(PY) bench/catalog_reads.py
 	$(PY) bench/waiting_room.py
 
+# The buyer flow (1 and 2 workers), the finalize drain and the hold/bare ratio, tiny; no pretix.
 bench-smoke: system-deps $(STAMP)
-	$(PY) bench/flash_sale.py --smoke
+	$(PY) bench/buyers.py --smoke
 	$(PY) bench/catalog_reads.py --smoke
 	$(PY) bench/waiting_room.py --smoke
+
+# Leap beside pretix, same machine, same buyers, one run, one JSON document (README,
+# "Benchmarks"). pretix must be set up first with ../shared/peers/pretix/setup.sh.
+bench-compare: system-deps $(STAMP)
+	$(PY) bench/buyers.py --peer pretix
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts $(WEB)/node_modules $(WEB)/dist tools/cosmosdb-server/node_modules

@@ -2,15 +2,19 @@
 
 One function app holds the whole back end:
 - ``http_app_func``: every HTTP route, served by the FastAPI app through AsgiFunctionApp;
-- ``payments``: Service Bus trigger on queue ``payments`` -> ``finalize.handle``;
+- ``payments``: Service Bus trigger on queue ``payments``, in batches
+  (``cardinality="many"``, batch size and prefetch in host.json) -> ``finalize.handle_batch``;
 - ``payments_deadletter``: the queue's dead-letter queue -> ``finalize.handle_dead_letter``;
 - ``reconcile``: timer trigger (schedule from the RECONCILE_SCHEDULE app setting).
 
-The Service Bus triggers use the host's auto-completion: returning completes the message,
-raising abandons it, so the queue redelivers it until its max delivery count and then
-dead-letters it. Settings are read and validated at import, so a bad app setting stops the
-worker with one ``SettingsError`` naming each bad variable (the host logs it); the runtime is
-built on first use, so indexing needs no reachable Redis or SQL.
+The Service Bus triggers bind SDK types (``azurefunctions-extensions-bindings-servicebus``:
+``ServiceBusReceivedMessage`` and ``ServiceBusMessageActions``) with auto-completion off,
+and settle each message of a batch on its own outcome (``servicebus_settlement``): complete
+when handled, abandon on a transient error (Service Bus redelivers it and, past the max
+delivery count, dead-letters it), dead-letter an unreadable one at once. Settings are read
+and validated at import, so a bad app setting stops the worker with one ``SettingsError``
+naming each bad variable (the host logs it); the runtime is built on first use, so indexing
+needs no reachable Redis or SQL.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ import logging
 from functools import cache
 
 import azure.functions as func
+from azurefunctions.extensions.bindings import servicebus
 
 from shared import telemetry
+from shared.adapters.servicebus_settlement import settle_batch
 from shared.api.app import create_app
-from shared.models import PaymentRequest, now_ms
+from shared.models import now_ms
 from shared.runtime import Runtime, build_runtime
 from shared.settings import Settings
 
@@ -48,23 +54,25 @@ app = func.AsgiFunctionApp(app=create_app(runtime, settings=settings),
 
 @app.function_name("payments")
 @app.service_bus_queue_trigger(
-    arg_name="msg", queue_name=PAYMENTS_QUEUE, connection=SERVICEBUS_CONNECTION)
-async def payments(msg: func.ServiceBusMessage) -> None:
-    request = PaymentRequest.from_json(msg.get_body())
-    order = await runtime().finalizer.handle(request)
-    log.info("payments: order %s is %s (delivery %s)", order.id, order.status,
-             msg.delivery_count)
+    arg_name="messages", queue_name=PAYMENTS_QUEUE, connection=SERVICEBUS_CONNECTION,
+    cardinality=func.Cardinality.MANY, auto_complete_messages=False)
+async def payments(messages: list[servicebus.ServiceBusReceivedMessage],
+                   message_actions: servicebus.ServiceBusMessageActions) -> None:
+    settled = await settle_batch(messages, message_actions, runtime().finalizer.handle_batch)
+    log.info("payments: batch of %d settled: %s", len(messages), settled)
 
 
 @app.function_name("payments_deadletter")
 @app.service_bus_queue_trigger(
-    arg_name="msg", queue_name=f"{PAYMENTS_QUEUE}/$DeadLetterQueue",
-    connection=SERVICEBUS_CONNECTION)
-async def payments_deadletter(msg: func.ServiceBusMessage) -> None:
-    request = PaymentRequest.from_json(msg.get_body())
-    order = await runtime().finalizer.handle_dead_letter(request)
-    log.warning("payments dead-letter: order %s is %s (%s)", order.id, order.status,
-                msg.dead_letter_reason)
+    arg_name="messages", queue_name=f"{PAYMENTS_QUEUE}/$DeadLetterQueue",
+    connection=SERVICEBUS_CONNECTION, cardinality=func.Cardinality.MANY,
+    auto_complete_messages=False)
+async def payments_deadletter(messages: list[servicebus.ServiceBusReceivedMessage],
+                              message_actions: servicebus.ServiceBusMessageActions) -> None:
+    settled = await settle_batch(messages, message_actions,
+                                 runtime().finalizer.handle_dead_letter_batch,
+                                 dead_letter_unreadable=False)
+    log.warning("payments dead-letter: batch of %d settled: %s", len(messages), settled)
 
 
 @app.function_name("reconcile")

@@ -50,7 +50,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     redis = RedisServer(tmp / "redis", appendonly=False)
     redis_url = redis.start()
     env = {**os.environ, "REDIS_URL": redis_url, "LEAP_DATA_DIR": str(tmp / "data"),
-           "SEED_DEMO": "true", "ADMIN_PASSWORD": PASSWORD}
+           "SEED_DEMO": "true", "ADMIN_PASSWORD": PASSWORD,
+           "WORKERS": "1"}  # one API process, like the bare endpoint it is compared with
     counter = Redis.from_url(redis_url, decode_responses=True)
     procs: list[subprocess.Popen[bytes]] = []
     try:

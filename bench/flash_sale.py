@@ -223,7 +223,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
            "SEED_DEMO": "false", "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024",
            "ARGON2_PARALLELISM": "1", "ADMIN_PASSWORD": PASSWORD,
            "RATE_AUTH_PER_IP": "1000000/1", "RATE_HOLDS_PER_USER": "1000000/1",
-           "RATE_HOLDS_PER_USER_EVENT": "1000000/1", "RATE_CHECKOUT_PER_USER": "1000000/1"}
+           "RATE_HOLDS_PER_USER_EVENT": "1000000/1", "RATE_CHECKOUT_PER_USER": "1000000/1",
+           # One API process, like the bare endpoint it is compared with.
+           "WORKERS": str(args.workers)}
     try:
         base = args.url
         if not base:
@@ -262,6 +264,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=1000, help="distinct buyer accounts")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--url", default="", help="target a running stack instead")
+    parser.add_argument("--workers", type=int, default=1, help="API worker processes")
     parser.add_argument("--smoke", action="store_true", help="tiny run for CI")
     args = parser.parse_args()
     if args.smoke:

@@ -61,6 +61,27 @@ async def _read(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return status, await reader.readexactly(length) if length else b""
 
 
+class Connection:
+    """One keep-alive connection sending requests one after another (a buyer's session)."""
+
+    def __init__(self, base_url: str) -> None:
+        url = urlsplit(base_url)
+        self._host, self._port = url.hostname or "127.0.0.1", url.port or 80
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def send(self, job: Job) -> tuple[int, bytes]:
+        if self._streams is None:
+            self._streams = await asyncio.open_connection(self._host, self._port)
+        reader, writer = self._streams
+        writer.write(_encode(job, f"{self._host}:{self._port}"))
+        return await _read(reader)
+
+    def close(self) -> None:
+        if self._streams is not None:
+            self._streams[1].close()
+            self._streams = None
+
+
 async def run(base_url: str, jobs: list[Job], concurrency: int) -> tuple[list[Result], float]:
     """Send every job; returns results in job order and the wall time in seconds."""
     url = urlsplit(base_url)

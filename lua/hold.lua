@@ -2,8 +2,11 @@
   hold: take tickets of one or more ticket types for a user, all or nothing.
 
   First answers not_loaded if the inventory is missing (changing nothing, so the retry after
-  loading costs no extra rate). Then applies the buyer's request rate limit for this event
-  (KEYS[8], GCRA), so a bot hammering one on-sale is slowed inside the same round trip. Then
+  loading costs no extra rate). Then, when KEYS[9] is given, takes the buyer's cross-event
+  hold rate (the bucket rate_limit.lua keeps; only on a non-clustered Redis, where a script
+  may touch keys of any slot: it saves the API a round trip per hold). Then applies the
+  buyer's request rate limit for this event (KEYS[8], GCRA), so a bot hammering one
+  on-sale is slowed inside the same round trip. Then
   releases up to ARGV[5]
   expired holds of the event, so availability heals even when the reconciler runs late.
   Then checks, in order: inventory loaded, event on sale, every ticket type known and every
@@ -12,6 +15,8 @@
 
   KEYS[1..7]  the event key set (inv, meta, holds, hexp, hpay, hdone, per_user)
   KEYS[8]     rate:{E}  hash: user id -> theoretical arrival time (ms) of their hold requests
+  KEYS[9]     optional, non-clustered Redis only: rl:holds:user:<id>, the buyer's hold rate
+              across events (string: theoretical arrival time, ms; as in rate_limit.lua)
   ARGV[1]     hold id
   ARGV[2]     user id
   ARGV[3]     now (epoch ms)
@@ -22,11 +27,14 @@
   ARGV[8]     promo code ('' for none): meta field promo:<code> holds its offer
               {kind='percent'|'amount', value, valid_from, valid_to (ms, 0 = open), max_uses
               (0 = unlimited)}; meta field promo_uses:<code> counts holds and sales using it
-  ARGV[9..]   pairs: ticket type id, quantity
+  ARGV[9]     hold requests allowed per user per window across events (with KEYS[9])
+  ARGV[10]    that window (ms)
+  ARGV[11..]  pairs: ticket type id, quantity
 
   Returns JSON
     {ok=true, hold=<record>}
-    {ok=false, error='rate_limited', retry_after_ms=...} too many hold requests: wait
+    {ok=false, error='rate_limited', retry_after_ms=..., scope='event'|'buyer'}
+                                                         too many hold requests: wait
     {ok=false, error='not_loaded'}                       inventory keys missing: load, retry
     {ok=false, error='not_on_sale', status=...}
     {ok=false, error='unknown_ticket_type', ticket_type_id=...}
@@ -41,10 +49,16 @@
 if redis.call('EXISTS', KEYS[1]) == 0 then return fail('not_loaded') end
 
 local now = tonumber(ARGV[3])
+if KEYS[9] then
+  local buyer_tat = tonumber(redis.call('GET', KEYS[9]) or '0')
+  local ok, next_tat, buyer_wait = gcra(buyer_tat, now, tonumber(ARGV[9]), tonumber(ARGV[10]), 1)
+  if not ok then return fail('rate_limited', {retry_after_ms = buyer_wait, scope = 'buyer'}) end
+  redis.call('SET', KEYS[9], tostring(next_tat), 'PX', math.max(1, math.ceil(next_tat - now)))
+end
 local window = tonumber(ARGV[7])
 local allowed, tat, wait = gcra(tonumber(redis.call('HGET', KEYS[8], ARGV[2]) or '0'), now,
                                 tonumber(ARGV[6]), window, 1)
-if not allowed then return fail('rate_limited', {retry_after_ms = wait}) end
+if not allowed then return fail('rate_limited', {retry_after_ms = wait, scope = 'event'}) end
 redis.call('HSET', KEYS[8], ARGV[2], tostring(tat))
 redis.call('PEXPIRE', KEYS[8], window * 2)  -- idle events forget their buyers
 sweep_expired(now, tonumber(ARGV[5]))
@@ -53,7 +67,7 @@ local meta = redis.call('HMGET', KEYS[2], 'status', 'currency', 'limit')
 if meta[1] ~= 'on_sale' then return fail('not_on_sale', {status = meta[1] or ''}) end
 
 local items, want, total = {}, 0, 0
-for i = 9, #ARGV, 2 do
+for i = 11, #ARGV, 2 do
   local tt, q = ARGV[i], tonumber(ARGV[i + 1])
   local price = redis.call('HGET', KEYS[2], 'price:' .. tt)
   local avail = redis.call('HGET', KEYS[1], tt)

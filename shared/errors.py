@@ -136,3 +136,6 @@ class LedgerSoldOut(Exception):
 class StoreUnavailable(Exception):
     """The live inventory store (Redis) cannot be reached, or its breaker is open: callers
     take the degraded path (SQL) or skip what only Redis can do."""
+class LedgerBatchRefused(Exception):
+    """The ledger refused a batch of sales as a whole (a capacity guard, or an order that
+    already exists); nothing of the batch was written. Settle its orders one by one."""

@@ -50,13 +50,39 @@ class EventRules:
     retired_promos: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class HoldCommit:
+    """One paid order whose hold is to be marked committed."""
+
+    event_id: str
+    hold_id: str
+    order_id: str
+
+
+@dataclass(frozen=True)
+class Sale:
+    """One charged order to write into the ledger: the message, its charge, its tickets."""
+
+    request: PaymentRequest
+    charge: Charge
+    tickets: tuple[Ticket, ...]
+
+
 class InventoryStore(Protocol):
     """Live inventory and holds (Redis + Lua): every change is one atomic script."""
+
+    multi_slot_scripts: bool
+    """True when a script may touch keys of several hash slots (a single Redis server), so
+    ``hold`` can take the buyer's cross-event bucket in the same call."""
 
     async def hold(
         self, event_id: str, hold_id: str, user_id: str, items: Sequence[LineItem],
         now: int, expires_at: int, sweep: int, rate: Rate, promo_code: str = "",
-    ) -> ScriptResult: ...
+        buyer_bucket: tuple[str, Rate] | None = None,
+    ) -> ScriptResult:
+        """``buyer_bucket`` (only when ``multi_slot_scripts``): a rate bucket taken first,
+        in the same atomic step; a refusal answers rate_limited with scope 'buyer'."""
+        ...
 
     async def checkout(
         self, event_id: str, hold_id: str, user_id: str, order_id: str, now: int, pay_until: int,
@@ -65,6 +91,13 @@ class InventoryStore(Protocol):
     async def commit(
         self, event_id: str, hold_id: str, order_id: str, now: int,
     ) -> ScriptResult: ...
+
+    async def commit_many(
+        self, commits: Sequence[HoldCommit], now: int,
+    ) -> list[ScriptResult | Exception]:
+        """``commit`` for many holds in one round trip (a pipeline, not a transaction):
+        each answer, or the error that one commit met, in the order given."""
+        ...
 
     async def release(
         self, event_id: str, hold_id: str, user_id: str | None, now: int, reason: str,
@@ -134,6 +167,10 @@ class Ledger(Protocol):
 
     async def get_order(self, order_id: str) -> Order | None: ...
 
+    async def get_orders(self, order_ids: Sequence[str]) -> dict[str, Order]:
+        """The orders among ``order_ids`` that exist, by id (one query, for a batch)."""
+        ...
+
     async def orders_of_user(self, user_id: str, limit: int) -> list[Order]: ...
 
     async def record_confirmed(
@@ -144,6 +181,13 @@ class Ledger(Protocol):
         Raises LedgerSoldOut when the capacity guard refuses; returns the existing order when
         one with this id or hold already exists (a concurrent or earlier finalize won).
         """
+        ...
+
+    async def record_confirmed_batch(self, sales: Sequence[Sale], now: int) -> list[Order]:
+        """``record_confirmed`` for many orders in ONE transaction: multi-row inserts and one
+        guarded ``sold`` update per ticket type. All or nothing: raises LedgerSoldOut when
+        any guard refuses or any order already exists, having written nothing; the caller
+        then settles those orders one transaction each."""
         ...
 
     async def record_failed(

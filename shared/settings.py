@@ -168,7 +168,12 @@ class Settings(BaseSettings):
         5_000, ge=1,
         description="local stream: lock time before an unacknowledged message is redelivered")
     consumer_concurrency: int = Field(
-        16, ge=1, description="local stream: messages handled at once")
+        128, ge=1, description="local stream: messages per finalize batch (read with one "
+        "XREADGROUP COUNT, written in one ledger transaction)")
+    # The local host.
+    workers: int = Field(
+        0, ge=0, description="local host: API worker processes, each one payments consumer; "
+        "0 = one per CPU core", json_schema_extra={"shown_default": "`0` (one per core)"})
     # Purchase rules.
     hold_seconds: int = Field(600, ge=1, description="how long a hold lasts")
     payment_window_seconds: int = Field(

@@ -8,6 +8,7 @@ from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 from shared.adapters import lua_scripts
 from shared.adapters.redis_keys import (
@@ -21,7 +22,7 @@ from shared.adapters.redis_keys import (
 )
 from shared.adapters.redis_pubsub import text
 from shared.models import Hold, HoldStatus, InventoryLine, LineItem
-from shared.ports import EventRules, ScriptResult
+from shared.ports import EventRules, HoldCommit, ScriptResult
 from shared.settings import Rate
 
 AnyRedis = Redis | RedisCluster
@@ -39,6 +40,7 @@ def _result(raw: Any) -> ScriptResult:
 class RedisInventory:
     def __init__(self, redis: AnyRedis) -> None:
         self._redis = redis
+        self.multi_slot_scripts = not isinstance(redis, RedisCluster)
         self._scripts: dict[str, AsyncScript] = {
             name: redis.register_script(lua_scripts.source(name)) for name in SCRIPTS
         }
@@ -50,14 +52,19 @@ class RedisInventory:
     async def hold(
         self, event_id: str, hold_id: str, user_id: str, items: Sequence[LineItem],
         now: int, expires_at: int, sweep: int, rate: Rate, promo_code: str = "",
+        buyer_bucket: tuple[str, Rate] | None = None,
     ) -> ScriptResult:
+        keys = [*event_keys(event_id), rate_key(event_id)]
         args: list[str | int] = [hold_id, user_id, now, expires_at, sweep, rate.limit,
-                                 rate.window_ms, promo_code]
+                                 rate.window_ms, promo_code, 0, 0]
+        if buyer_bucket is not None:
+            if not self.multi_slot_scripts:
+                raise ValueError("a clustered Redis cannot take the buyer bucket in hold.lua")
+            keys.append(buyer_bucket[0])
+            args[8:10] = [buyer_bucket[1].limit, buyer_bucket[1].window_ms]
         for item in items:
             args += [item.ticket_type_id, item.quantity]
-        raw = await self._scripts["hold"](
-            keys=[*event_keys(event_id), rate_key(event_id)], args=args)
-        return _result(raw)
+        return _result(await self._scripts["hold"](keys=keys, args=args))
 
     async def checkout(
         self, event_id: str, hold_id: str, user_id: str, order_id: str, now: int, pay_until: int,
@@ -66,6 +73,30 @@ class RedisInventory:
 
     async def commit(self, event_id: str, hold_id: str, order_id: str, now: int) -> ScriptResult:
         return await self._run("commit", event_id, [hold_id, order_id, now])
+
+    async def commit_many(
+        self, commits: Sequence[HoldCommit], now: int,
+    ) -> list[ScriptResult | Exception]:
+        if not commits:
+            return []
+        script = self._scripts["commit"]
+        # EVALSHA in a plain pipeline (also on a cluster, where redis-py splits it per
+        # node): one round trip, each commit still its own atomic script on its own slot.
+        pipe = self._redis.pipeline(transaction=False)
+        for c in commits:
+            keys = event_keys(c.event_id)
+            pipe.evalsha(script.sha, len(keys), *keys, c.hold_id, c.order_id, now)
+        raw: list[Any] = await pipe.execute(raise_on_error=False)
+        out: list[ScriptResult | Exception] = []
+        for c, answer in zip(commits, raw, strict=True):
+            if isinstance(answer, NoScriptError):  # a restarted server: load, call alone
+                try:
+                    out.append(await self.commit(c.event_id, c.hold_id, c.order_id, now))
+                except Exception as exc:  # each commit settles on its own
+                    out.append(exc)
+            else:
+                out.append(answer if isinstance(answer, Exception) else _result(answer))
+        return out
 
     async def release(
         self, event_id: str, hold_id: str, user_id: str | None, now: int, reason: str,

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,8 @@ from shared.models import PaymentRequest
 log = logging.getLogger(__name__)
 
 AnyRedis = Redis | RedisCluster
-Handler = Callable[[PaymentRequest], Awaitable[Any]]
+BatchHandler = Callable[[Sequence[PaymentRequest]], Awaitable[Sequence[Any]]]
+"""Handles a batch; returns one outcome per message, an Exception where it failed."""
 GROUP = "finalizers"
 
 
@@ -82,12 +83,16 @@ class RedisStreamBus:
 class StreamConsumer:
     """Delivers one stream's messages to ``handler`` with queue semantics (see module doc).
 
-    With ``dead_letter`` false (the consumer of the dead-letter stream itself), a failing
-    message is retried after each lock period for as long as it takes.
+    Messages go to the handler in batches of up to ``batch`` (``XREADGROUP COUNT``), and
+    each settles on its own: the ones it handled are acknowledged together in one ``XACK``;
+    a failed one stays pending and is redelivered after ``redelivery_ms``; an unreadable one
+    (poison) also stays pending, so it reaches the dead-letter stream after its deliveries.
+    With ``dead_letter_stream`` true (the consumer of the dead-letter stream itself), a
+    failing message is retried after each lock period for as long as it takes.
     """
 
     def __init__(
-        self, redis: AnyRedis, names: StreamNames, handler: Handler, *, consumer: str,
+        self, redis: AnyRedis, names: StreamNames, handler: BatchHandler, *, consumer: str,
         dead_letter_stream: bool = False, max_delivery_count: int = 10,
         redelivery_ms: int = 5_000, batch: int = 16, block_ms: int = 1_000,
     ) -> None:
@@ -103,6 +108,11 @@ class StreamConsumer:
         self._block_ms = block_ms
         self._deadletter = redis.register_script(lua_scripts.source("bus_deadletter"))
 
+    @property
+    def name(self) -> str:
+        """This consumer's name in the group."""
+        return self._consumer
+
     async def ensure_group(self) -> None:
         try:
             await self._redis.xgroup_create(self._stream, GROUP, id="0", mkstream=True)
@@ -110,26 +120,53 @@ class StreamConsumer:
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self, stop: asyncio.Event, in_flight: int = 2) -> None:
+        """Consume until ``stop``, with up to ``in_flight`` batches being handled at once (the
+        next batch is read while the ledger writes the last one)."""
         await self.ensure_group()
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except ResponseError as exc:
-                if "NOGROUP" not in str(exc):
-                    log.exception("payments consumer: batch failed")
-                # Redis came back without our group (restarted empty): create it again.
-                with contextlib.suppress(Exception):
-                    await self.ensure_group()
-                await asyncio.sleep(0.2)
-            except Exception as exc:  # keep consuming; Redis may come back
-                log.warning("payments consumer: batch failed (%s)", exc)
-                await asyncio.sleep(1)
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while not stop.is_set():
+                try:
+                    entries = await self._fetch(block=True)
+                except asyncio.CancelledError:
+                    raise
+                except ResponseError as exc:
+                    if "NOGROUP" not in str(exc):
+                        log.exception("payments consumer: reading failed")
+                    # Redis came back without our group (restarted empty): create it again.
+                    with contextlib.suppress(Exception):
+                        await self.ensure_group()
+                    await asyncio.sleep(0.2)
+                    continue
+                except Exception as exc:  # keep consuming; Redis may come back
+                    log.warning("payments consumer: reading failed (%s)", exc)
+                    await asyncio.sleep(1)
+                    continue
+                if entries:
+                    running.add(asyncio.create_task(self._deliver_logged(entries)))
+                if len(running) >= in_flight:
+                    _, running = await asyncio.wait(running,
+                                                    return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+
+    async def _deliver_logged(self, entries: list[tuple[str, dict[str, str], int]]) -> None:
+        try:
+            await self._deliver(entries)
+        except Exception:  # its messages stay pending and are redelivered
+            log.exception("payments consumer: batch failed")
 
     async def run_once(self, block: bool = True) -> int:
-        """Redeliver overdue messages, then read new ones; returns how many were handled."""
+        """Redeliver overdue messages, then read new ones, and handle them; returns how
+        many were handled."""
+        entries = await self._fetch(block)
+        await self._deliver(entries)
+        return len(entries)
+
+    async def _fetch(self, block: bool) -> list[tuple[str, dict[str, str], int]]:
+        """Overdue messages (claimed for redelivery), else new ones: (id, fields, count)."""
         claim: Any = await self._redis.xautoclaim(
             self._stream, GROUP, self._consumer, min_idle_time=self._redelivery_ms,
             start_id="0-0", count=self._batch,
@@ -151,8 +188,7 @@ class StreamConsumer:
             )
             for _, messages in response or []:
                 entries += [(entry_id, fields, 1) for entry_id, fields in messages]
-        await asyncio.gather(*(self._deliver(*e) for e in entries))
-        return len(entries)
+        return entries
 
     async def _delivery_count(self, entry_id: str) -> int:
         rows = await self._redis.xpending_range(self._stream, GROUP, entry_id, entry_id, 1)
@@ -167,21 +203,27 @@ class StreamConsumer:
                   count - 1, "MaxDeliveryCountExceeded"],
         )
 
-    async def _deliver(self, entry_id: str, fields: dict[str, str], count: int) -> None:
-        try:
-            request = PaymentRequest.from_json(fields["body"])
-        except (KeyError, ValueError, TypeError, json.JSONDecodeError):
-            log.error("payments: unreadable message %s", entry_id)
-            if not self._dead_letters:
-                await self._redis.xack(self._stream, GROUP, entry_id)
-            return  # stays pending on the main stream, so it dead-letters in time
-        try:
-            await self._handler(request)
-        except Exception:
-            log.exception("payments: delivery %d of %s failed; it will be redelivered",
-                          count, request.order_id)
-            return
-        await self._redis.xack(self._stream, GROUP, entry_id)
+    async def _deliver(self, entries: list[tuple[str, dict[str, str], int]]) -> None:
+        readable: list[tuple[str, PaymentRequest, int]] = []
+        done: list[str] = []
+        for entry_id, fields, count in entries:
+            try:
+                readable.append((entry_id, PaymentRequest.from_json(fields["body"]), count))
+            except (KeyError, ValueError, TypeError, json.JSONDecodeError):
+                log.error("payments: unreadable message %s", entry_id)
+                if not self._dead_letters:
+                    done.append(entry_id)
+                # else it stays pending on the main stream, so it dead-letters in time
+        if readable:
+            outcomes = await self._handler([request for _, request, _ in readable])
+            for (entry_id, request, count), outcome in zip(readable, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    log.error("payments: delivery %d of %s failed (%r); it will be "
+                              "redelivered", count, request.order_id, outcome)
+                else:
+                    done.append(entry_id)
+        if done:
+            await self._redis.xack(self._stream, GROUP, *done)
 
     async def depth(self) -> dict[str, int]:
         """Pending counts, for tests and benchmarks."""

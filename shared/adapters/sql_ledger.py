@@ -31,7 +31,7 @@ from shared.adapters.sql_schema import (
     tickets,
     users,
 )
-from shared.errors import LedgerSoldOut
+from shared.errors import LedgerBatchRefused, LedgerSoldOut
 from shared.models import (
     Charge,
     InventoryLine,
@@ -42,10 +42,12 @@ from shared.models import (
     Ticket,
     User,
 )
+from shared.ports import Sale
 from shared.settings import Settings
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+_IN_CHUNK = 500  # ids per IN (...) list
 
 
 def create_engine(url: str, **kwargs: Any) -> sa.Engine:
@@ -223,6 +225,27 @@ class SqlLedger:
 
         return await self._run(run)
 
+    async def get_orders(self, order_ids: Sequence[str]) -> dict[str, Order]:
+        def run() -> dict[str, Order]:
+            found: dict[str, Order] = {}
+            with self.engine.begin() as c:
+                # Chunks keep every statement under SQL Server's 2,100 parameters.
+                for start in range(0, len(order_ids), _IN_CHUNK):
+                    chunk = list(order_ids[start:start + _IN_CHUNK])
+                    rows = c.execute(sa.select(orders).where(orders.c.id.in_(chunk))).all()
+                    if not rows:
+                        continue
+                    ticket_rows = c.execute(
+                        sa.select(tickets).where(tickets.c.order_id.in_([r.id for r in rows]))
+                        .order_by(tickets.c.id)).all()
+                    by_order: dict[str, list[sa.Row[Any]]] = {}
+                    for t in ticket_rows:
+                        by_order.setdefault(t.order_id, []).append(t)
+                    found.update({r.id: _order_from(r, by_order.get(r.id, [])) for r in rows})
+            return found
+
+        return await self._run(run) if order_ids else {}
+
     async def orders_of_user(self, user_id: str, limit: int) -> list[Order]:
         def run() -> list[Order]:
             with self.engine.begin() as c:
@@ -294,6 +317,49 @@ class SqlLedger:
             return found
 
         return await self._run(run)
+
+    async def record_confirmed_batch(self, sales: Sequence[Sale], now: int) -> list[Order]:
+        def run() -> list[Order]:
+            ti = ticket_inventory
+            per_type: dict[tuple[str, str], int] = {}
+            for sale in sales:
+                for item in sale.request.items:
+                    key = (sale.request.event_id, item.ticket_type_id)
+                    per_type[key] = per_type.get(key, 0) + item.quantity
+            try:
+                with self.engine.begin() as c:
+                    c.execute(sa.insert(orders), [
+                        self._order_values(s.request, OrderStatus.CONFIRMED, None, now)
+                        for s in sales])
+                    # One guarded update per ticket type (sorted: a stable lock order).
+                    for (event_id, type_id), quantity in sorted(per_type.items()):
+                        done = c.execute(
+                            sa.update(ti)
+                            .where(ti.c.event_id == event_id, ti.c.ticket_type_id == type_id,
+                                   ti.c.sold + quantity <= ti.c.capacity)
+                            .values(sold=ti.c.sold + quantity)
+                        ).rowcount
+                        if done != 1:
+                            raise LedgerBatchRefused(f"capacity guard refused {type_id}")
+                    c.execute(sa.insert(tickets), [
+                        {"id": t.id, "order_id": t.order_id, "event_id": t.event_id,
+                         "ticket_type_id": t.ticket_type_id, "seat_id": t.seat_id,
+                         "code": t.code} for s in sales for t in s.tickets])
+                    c.execute(sa.insert(payments), [
+                        self._payment_values(s.request, s.charge, "charged", now)
+                        for s in sales])
+            except IntegrityError as exc:  # an order that exists, or the CHECK constraint
+                raise LedgerBatchRefused(str(exc.orig)) from exc
+            return [
+                Order(id=s.request.order_id, hold_id=s.request.hold_id,
+                      event_id=s.request.event_id, user_id=s.request.user_id,
+                      status=OrderStatus.CONFIRMED, reason=None, total=s.request.amount,
+                      currency=s.request.currency, created_at=now,
+                      tickets=tuple(sorted(s.tickets, key=lambda t: t.id)))
+                for s in sales
+            ]
+
+        return await self._run(run) if sales else []
 
     async def record_failed(
         self, request: PaymentRequest, reason: str, now: int, refunded: Charge | None = None,

@@ -23,6 +23,7 @@ from shared.api import problems
 from shared.api.degraded_notice import HEADER as DEGRADED_HEADER
 from shared.api.degraded_notice import DegradedNotice
 from shared.api.guard import Guard
+from shared.api.hold_fast_path import HoldFastPath
 from shared.api.routes import admin, auth, events, health, holds, orders, queue, venues
 from shared.api.schemas import ProblemOut
 from shared.runtime import Runtime
@@ -128,6 +129,10 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
             expose_headers=["Location", "Retry-After", "Idempotent-Replayed",
                             DEGRADED_HEADER], max_age=600)
+    # Inside the guard (body limits, security headers), outside CORS (it defers to the app
+    # for cross-origin requests when CORS is on).
+    app.add_middleware(HoldFastPath, runtime=provider, cors=bool(settings.cors_origins))
+    # Outside the fast path, so its answers carry the degraded-mode header too.
     app.add_middleware(DegradedNotice, breaker=lambda: provider().breaker)
     app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)
     return app

@@ -13,7 +13,8 @@ from shared.runtime import Runtime
 from shared.settings import Settings
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request.
     rt: Runtime = request.app.state.runtime()
     return rt
 
@@ -58,7 +59,11 @@ def client_ip(request: Request, hops: int) -> str:
 
 
 def bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
+    return bearer_from(request.headers.get("authorization", ""))
+
+
+def bearer_from(header: str) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header value."""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send Authorization: Bearer <token> from POST /api/auth/login")

@@ -90,23 +90,31 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
                    headers=getattr(exc, "headers", None))
 
 
-async def _redis_down(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("redis unavailable: %s", exc)
-    return problem(503, "dependency-unavailable", "the inventory store (redis) is unavailable",
-                   instance=request.url.path, dependency="redis", headers={"Retry-After": "2"})
+def dependency_problem(exc: Exception, instance: str) -> JSONResponse | None:
+    """503 naming the failed dependency, or None when ``exc`` is not a dependency failure."""
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+        log.warning("redis unavailable: %s", exc)
+        return problem(503, "dependency-unavailable",
+                       "the inventory store (redis) is unavailable", instance=instance,
+                       dependency="redis", headers={"Retry-After": "2"})
+    if isinstance(exc, DBAPIError):
+        log.warning("ledger unavailable: %s", exc)
+        return problem(503, "dependency-unavailable", "the ledger (sql) is unavailable",
+                       instance=instance, dependency="sql", headers={"Retry-After": "2"})
+    return None
 
 
-async def _sql_down(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("ledger unavailable: %s", exc)
-    return problem(503, "dependency-unavailable", "the ledger (sql) is unavailable",
-                   instance=request.url.path, dependency="sql", headers={"Retry-After": "2"})
+async def _dependency_down(request: Request, exc: Exception) -> JSONResponse:
+    answer = dependency_problem(exc, request.url.path)
+    assert answer is not None
+    return answer
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
-    app.add_exception_handler(RedisConnectionError, _redis_down)
-    app.add_exception_handler(RedisTimeoutError, _redis_down)
-    app.add_exception_handler(DBAPIError, _sql_down)
+    app.add_exception_handler(RedisConnectionError, _dependency_down)
+    app.add_exception_handler(RedisTimeoutError, _dependency_down)
+    app.add_exception_handler(DBAPIError, _dependency_down)
     # Anything else is answered by shared.api.guard as a bare 500.

@@ -2,7 +2,9 @@
 
 Starts a redis-server child (unless REDIS_URL is set), migrates the SQLite ledger, creates
 the admin account and demo events on an empty store, then serves the API and the SPA on
-http://127.0.0.1:7071 with the payments consumers and the reconciler. Ctrl-C stops it all.
+http://127.0.0.1:7071 with the payments consumers and the reconciler: from ``WORKERS``
+processes (one per CPU core by default; ``shared.local.workers``), or in this process when
+``WORKERS=1``. Ctrl-C stops it all.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from shared import telemetry
 from shared.local import demo
 from shared.local.redis_server import RedisServer
 from shared.local.stack import LocalStack
+from shared.local.workers import Workers, worker_count
 from shared.runtime import build_runtime
 from shared.settings import Settings, SettingsError
 
@@ -27,11 +30,14 @@ async def serve(settings: Settings) -> None:
         await runtime.accounts.ensure_admin(settings.admin_email, settings.admin_password)
         if settings.seed_demo and await runtime.catalog_store.count_events() == 0:
             print(f"seeded {await demo.seed(runtime.catalog)} demo events", flush=True)
+        if (count := worker_count(settings)) > 1:
+            await runtime.close()
+            await serve_workers(settings, count)
+            return
         dist = settings.static_dir / "dist"
         static = dist if (dist / "index.html").is_file() else settings.static_dir
         stack = LocalStack(runtime, host=settings.host, port=settings.port, static_dir=static,
-                           reconcile_interval=settings.reconcile_interval_seconds,
-                           access_log=True)
+                           reconcile_interval=settings.reconcile_interval_seconds)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stack.stop)
@@ -39,18 +45,51 @@ async def serve(settings: Settings) -> None:
         async def banner() -> None:
             while not stack.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
                 await asyncio.sleep(0.05)
-            url = f"http://{settings.host}:{settings.port}"
-            print(f"\nLeap Ticketing is running at {url}\n"
-                  f"  API docs:   {url}/api/docs\n"
-                  f"  admin:      {settings.admin_email} / {settings.admin_password}\n"
-                  f"  test cards: tok_visa (pays), tok_chargeDeclined, tok_processingError\n"
-                  f"Press Ctrl-C to stop.\n", flush=True)
+            print_banner(settings)
 
         banner_task = asyncio.create_task(banner())
         await stack.run()
         banner_task.cancel()
     finally:
         await runtime.close()
+
+
+def print_banner(settings: Settings, workers: int = 1) -> None:
+    url = f"http://{settings.host}:{settings.port}"
+    print(f"\nLeap Ticketing is running at {url}"
+          f"{f' ({workers} worker processes)' if workers > 1 else ''}\n"
+          f"  API docs:   {url}/api/docs\n"
+          f"  admin:      {settings.admin_email} / {settings.admin_password}\n"
+          f"  test cards: tok_visa (pays), tok_chargeDeclined, tok_processingError\n"
+          f"Press Ctrl-C to stop.\n", flush=True)
+
+
+async def serve_workers(settings: Settings, count: int) -> None:
+    """Run ``count`` worker processes until Ctrl-C; print the banner once they answer."""
+    workers = Workers(settings, count)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    workers.start()
+
+    async def banner() -> None:
+        while not await _answers(settings.host, settings.port):  # noqa: ASYNC110 (a port)
+            await asyncio.sleep(0.1)
+        print_banner(settings, count)
+
+    banner_task = asyncio.create_task(banner())
+    await workers.supervise(stop.is_set)
+    banner_task.cancel()
+
+
+async def _answers(host: str, port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection(host, port)
+    except OSError:
+        return False
+    writer.close()
+    return True
 
 
 def main() -> int:

@@ -1,6 +1,11 @@
 """The local stack in one event loop: the API under uvicorn, the payments consumer and the
 dead-letter consumer on the Redis Stream, and the reconciler every few seconds. The local
-host runs it in the foreground; the tests run it in a thread.
+host runs it in the foreground (or one per worker process, see ``workers``); the tests run
+it in a thread.
+
+With several stacks at once (worker processes), each is one member of the payments consumer
+group, and the reconciler runs in whichever holds a Redis lease (``reconcile_lease``), so
+exactly one runs at a time and another takes over if its holder dies.
 """
 
 from __future__ import annotations
@@ -12,8 +17,11 @@ import os
 import socket
 from collections.abc import Generator
 from pathlib import Path
+from typing import Any
 
 import uvicorn
+from redis.exceptions import LockError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.adapters.redis_stream_bus import StreamConsumer
 from shared.api.app import create_app
@@ -29,14 +37,39 @@ class _Server(uvicorn.Server):
         yield  # the stack's owner handles signals and calls LocalStack.stop()
 
 
+RECONCILE_LEASE = "leap:reconciler:lease"
+
+
+def served_by(app: ASGIApp, name: str) -> ASGIApp:
+    """Tags every HTTP response with the worker that served it (``x-served-by``)."""
+    tag = (b"x-served-by", name.encode())
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def tagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), tag]}
+            await send(message)
+
+        await app(scope, receive, tagged)
+
+    return wrapped
+
+
 class LocalStack:
     def __init__(self, runtime: Runtime, *, host: str, port: int,
                  static_dir: Path | None = None, reconcile_interval: float = 5.0,
-                 access_log: bool = False) -> None:
+                 access_log: bool = False, worker: str = "",
+                 reconcile_lease: bool = False) -> None:
         self.runtime = runtime
         self.app = create_app(runtime, static_dir)
+        self.worker = worker
+        served: ASGIApp = served_by(self.app, worker) if worker else self.app
         self.server = _Server(uvicorn.Config(
-            self.app, host=host, port=port, lifespan="on", access_log=access_log,
+            served, host=host, port=port, lifespan="on", access_log=access_log,
             log_level="warning", timeout_graceful_shutdown=5, backlog=4096,
             # The app alone decides the client address (shared/api/deps.py client_ip);
             # uvicorn's default would trust X-Forwarded-For from 127.0.0.1.
@@ -47,14 +80,16 @@ class LocalStack:
         ))
         self._stop = asyncio.Event()
         self._interval = reconcile_interval
+        self._lease = reconcile_lease
+        self.reconciling = False  # True while this stack runs the reconciler
         s = runtime.settings
         name = f"{socket.gethostname()}-{os.getpid()}"
         self.consumers = [
-            StreamConsumer(runtime.redis, runtime.stream_names, runtime.finalizer.handle,
+            StreamConsumer(runtime.redis, runtime.stream_names, runtime.finalizer.handle_batch,
                            consumer=name, max_delivery_count=s.max_delivery_count,
                            redelivery_ms=s.redelivery_ms, batch=s.consumer_concurrency),
             StreamConsumer(runtime.redis, runtime.stream_names,
-                           runtime.finalizer.handle_dead_letter, consumer=name,
+                           runtime.finalizer.handle_dead_letter_batch, consumer=name,
                            dead_letter_stream=True, redelivery_ms=s.redelivery_ms,
                            batch=s.consumer_concurrency),
         ]
@@ -68,20 +103,45 @@ class LocalStack:
         self.server.should_exit = True
 
     async def _reconcile_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.runtime.reconciler.run_once(self.runtime.clock())
-            except Exception:
-                log.exception("reconciler pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self._interval)
+        # The lease outlives a few missed passes, so a busy holder keeps it; a dead one
+        # loses it within that time and another stack takes over.
+        lease = self.runtime.redis.lock(RECONCILE_LEASE, timeout=max(5.0, 3 * self._interval),
+                                        thread_local=False)
+        try:
+            while not self._stop.is_set():
+                if not self._lease or await self._hold_lease(lease):
+                    try:
+                        await self.runtime.reconciler.run_once(self.runtime.clock())
+                    except Exception:
+                        log.exception("reconciler pass failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), self._interval)
+        finally:
+            if self.reconciling:
+                with contextlib.suppress(Exception):
+                    await lease.release()
 
-    async def run(self) -> None:
+    async def _hold_lease(self, lease: Any) -> bool:
+        """Take or renew the reconciler lease; True while this stack holds it."""
+        try:
+            if self.reconciling:
+                await lease.reacquire()
+            elif await lease.acquire(blocking=False):
+                self.reconciling = True
+                log.warning("%s: holds the reconciler lease", self.worker or "this stack")
+        except LockError:
+            log.warning("%s: lost the reconciler lease", self.worker or "this stack")
+            self.reconciling = False
+        except Exception:  # Redis unreachable: try again next period
+            log.exception("reconciler lease")
+        return self.reconciling
+
+    async def run(self, sockets: list[socket.socket] | None = None) -> None:
         self._stop = asyncio.Event()
         tasks = [asyncio.create_task(c.run(self._stop)) for c in self.consumers]
         tasks.append(asyncio.create_task(self._reconcile_loop()))
         try:
-            await self.server.serve()
+            await self.server.serve(sockets=sockets)
         finally:
             self._stop.set()
             for t in tasks:

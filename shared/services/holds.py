@@ -1,9 +1,11 @@
 """Holds: a buyer takes tickets for a while (all or nothing, within the per-user limit).
 
-One script call on the hot path; the only other call happens when the event's inventory
-is not in Redis yet (first hold after a restart), which loads it and tries once more.
-While Redis is unreachable (its breaker is open, or the call fails), holds are taken in the
-SQL ledger instead (``services/degraded``); holds made there stay there until they end.
+One script call on the hot path (on a single Redis server it also takes the buyer's
+cross-event rate; on a cluster that bucket costs a call of its own first); the only other
+call happens when the event's inventory is not in Redis yet (first hold after a restart),
+which loads it and tries once more. While Redis is unreachable (its breaker is open, or the
+call fails), holds are taken in the SQL ledger instead (``services/degraded``); holds made
+there stay there until they end.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from shared.ports import InventoryStore, ScriptResult
 from shared.services.degraded import DegradedPurchases
 from shared.services.inventory import InventoryService
 from shared.services.limits import Limits
-from shared.settings import Settings
+from shared.settings import Rate, Settings
 
 
 def _field_of(items: Sequence[LineItem], ticket_type_id: str, name: str) -> str:
@@ -35,6 +37,15 @@ def _field_of(items: Sequence[LineItem], ticket_type_id: str, name: str) -> str:
         if item.ticket_type_id == ticket_type_id:
             return f"items[{i}].{name}"
     return "items"
+
+
+def _check_once_each(items: Sequence[LineItem]) -> None:
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if item.ticket_type_id in seen:
+            raise InvalidInput("each ticket type may appear once",
+                               field=f"items[{i}].ticket_type_id")
+        seen.add(item.ticket_type_id)
 
 
 class HoldService:
@@ -52,31 +63,35 @@ class HoldService:
                      promo_code: str = "") -> Hold:
         if not ids.is_event_id(event_id):
             raise NotFound(f"event {event_id} not found")
-        seen: set[str] = set()
-        for i, item in enumerate(items):
-            if item.ticket_type_id in seen:
-                raise InvalidInput("each ticket type may appear once",
-                                   field=f"items[{i}].ticket_type_id")
-            seen.add(item.ticket_type_id)
-        if self._limits:
+        _check_once_each(items)
+        # One round trip when the store can take the buyer's cross-event bucket in the hold
+        # script itself (a single Redis server); two on a cluster.
+        buyer_bucket = None
+        if self._limits and self._store.multi_slot_scripts:
+            buyer_bucket = self._limits.hold_bucket(user.user_id)
+        elif self._limits:
             await self._limits.hold_attempt(user.user_id)
         promo_code = promo_code.strip().upper()
         degraded = self._degraded
         if degraded is not None and degraded.active:
-            result = await degraded.hold(user.user_id, event_id, items, promo_code)
+            result = await self._take_in_sql(user, event_id, items, promo_code, buyer_bucket)
         else:
             try:
-                result = await self._take_in_redis(event_id, user, items, promo_code)
+                result = await self._take_in_redis(event_id, user, items, promo_code,
+                                                   buyer_bucket)
             except StoreUnavailable:
                 if degraded is None:
                     raise
-                result = await degraded.hold(user.user_id, event_id, items, promo_code)
+                result = await self._take_in_sql(user, event_id, items, promo_code,
+                                                 buyer_bucket)
         if result.error == "not_found":
             raise NotFound(f"event {event_id} not found")
         if result.ok:
             telemetry.holds.add(1)
             return Hold.from_record(event_id, result.get("hold"))
         error, tt = result.error, str(result.get("ticket_type_id", ""))
+        if error == "rate_limited" and result.get("scope") == "buyer":
+            raise Limits.hold_refused(int(result.get("retry_after_ms")))
         if error == "rate_limited":
             wait = int(result.get("retry_after_ms"))
             raise TooManyRequests("too many hold requests for this event; "
@@ -108,23 +123,36 @@ class HoldService:
         raise RuntimeError(f"hold script answered {error!r}")
 
     async def _take_in_redis(self, event_id: str, user: Principal, items: Sequence[LineItem],
-                             promo_code: str) -> ScriptResult:
+                             promo_code: str,
+                             buyer_bucket: tuple[str, Rate] | None) -> ScriptResult:
         hold_id = ids.new_child_id(event_id)
-        result = await self._take(event_id, hold_id, user, items, promo_code)
+        result = await self._take(event_id, hold_id, user, items, promo_code, buyer_bucket)
         if result.error == "not_loaded":
             if not await self._inventory.load(event_id):
                 return ScriptResult(False, "not_found")
-            result = await self._take(event_id, hold_id, user, items, promo_code)
+            result = await self._take(event_id, hold_id, user, items, promo_code, buyer_bucket)
         return result
 
+    async def _take_in_sql(self, user: Principal, event_id: str, items: Sequence[LineItem],
+                           promo_code: str,
+                           buyer_bucket: tuple[str, Rate] | None) -> ScriptResult:
+        assert self._degraded is not None
+        if buyer_bucket is not None and self._limits:
+            # The hold script would have taken the buyer's cross-event rate: take it here
+            # (from the in-process limiter while Redis is down).
+            await self._limits.hold_attempt(user.user_id)
+        return await self._degraded.hold(user.user_id, event_id, items, promo_code)
+
     async def _take(self, event_id: str, hold_id: str, user: Principal,
-                    items: Sequence[LineItem], promo_code: str) -> ScriptResult:
+                    items: Sequence[LineItem], promo_code: str,
+                    buyer_bucket: tuple[str, Rate] | None) -> ScriptResult:
         now = self._clock()
         return await self._store.hold(
             event_id, hold_id, user.user_id, items, now=now,
             expires_at=now + self._settings.hold_seconds * 1000,
             sweep=self._settings.expired_sweep_per_hold,
             rate=self._settings.rate_holds_per_user_event, promo_code=promo_code,
+            buyer_bucket=buyer_bucket,
         )
 
     async def get(self, user: Principal, hold_id: str) -> Hold:

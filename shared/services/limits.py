@@ -48,9 +48,19 @@ class Limits:
         await self._take(f"rl:{action}:ip:{client_ip}", self._settings.rate_auth_per_ip,
                          f"{action} attempts from this address")
 
+    def hold_bucket(self, user_id: str) -> tuple[str, Rate]:
+        """The buyer's cross-event hold bucket, for a store that takes it with the hold."""
+        return f"rl:holds:user:{user_id}", self._settings.rate_holds_per_user
+
+    @staticmethod
+    def hold_refused(wait_ms: int) -> TooManyRequests:
+        return TooManyRequests(f"too many hold requests; retry in {-(-wait_ms // 1000)} s",
+                               retry_after_ms=wait_ms)
+
     async def hold_attempt(self, user_id: str) -> None:
-        await self._take(f"rl:holds:user:{user_id}", self._settings.rate_holds_per_user,
-                         "hold requests")
+        bucket, rate = self.hold_bucket(user_id)
+        if wait := await self.take(bucket, rate):
+            raise self.hold_refused(wait)
 
     async def checkout_attempt(self, user_id: str) -> None:
         await self._take(f"rl:checkout:user:{user_id}", self._settings.rate_checkout_per_user,

@@ -87,3 +87,49 @@ def _restart_keeps_data(tmp_path: Path, order_id: str, event: dict[str, Any], tt
         out = stop_host(host)
     assert host.process.returncode == 0, out
     assert "seeded" not in out
+
+
+def _worker_children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=,ppid=,args=", "-e"], capture_output=True,
+                         text=True, check=True).stdout
+    return [int(p) for p, pp, args in (line.split(None, 2) for line in out.splitlines())
+            if int(pp) == pid and "shared.local.workers" in args]
+
+
+@pytest.mark.e2e
+def test_two_workers_both_serve_and_exactly_one_runs_the_reconciler(tmp_path: Path) -> None:
+    host = start_host(tmp_path, WORKERS="2", HOLD_SECONDS="1", SEED_DEMO="true")
+    try:
+        workers = _worker_children(host.process.pid)
+        assert len(workers) == 2
+        served: set[str] = set()
+        deadline = time.monotonic() + 30
+        # Fresh connections: the kernel spreads them over the two listening workers.
+        while served != {"worker-0", "worker-1"}:
+            assert time.monotonic() < deadline, f"only {served} answered"
+            with httpx.Client(base_url=host.base_url, timeout=10) as c:
+                served.add(c.get("/api/health").headers["x-served-by"])
+        with httpx.Client(base_url=host.base_url, timeout=10) as c:
+            login = c.post("/api/auth/login", json={"email": "admin@example.com",
+                                                   "password": "admin-password"})
+            c.headers["authorization"] = f"Bearer {login.json()['token']}"
+            event = c.get("/api/events").json()["items"][0]
+            tt = event["ticket_types"][0]
+            hold = c.post(f"/api/events/{event['id']}/holds",
+                          json={"items": [{"ticket_type_id": tt["id"], "quantity": 1}]})
+            assert hold.status_code == 201
+            # Nobody else takes a hold, so only the reconciler can release this one.
+            deadline = time.monotonic() + 30
+            while (c.get(f"/api/holds/{hold.json()['hold_id']}").json()["status"]
+                   != "released"):
+                assert time.monotonic() < deadline, "no reconciler released the hold"
+                time.sleep(0.2)
+    finally:
+        out = stop_host(host)
+    assert host.process.returncode == 0, out
+    assert out.count("holds the reconciler lease") == 1, out
+    assert out.count(": serving; payments consumer") == 2, out
+    assert "(2 worker processes)" in out
+    for worker in workers:  # Ctrl-C stopped every worker
+        with pytest.raises(ProcessLookupError):
+            os.kill(worker, 0)

@@ -71,7 +71,7 @@ async def trip(rt: Runtime) -> None:
 
 async def drain(rt: Runtime) -> None:
     """Finalize every message on the payments stream."""
-    consumer = StreamConsumer(rt.redis, rt.stream_names, rt.finalizer.handle, consumer="t")
+    consumer = StreamConsumer(rt.redis, rt.stream_names, rt.finalizer.handle_batch, consumer="t")
     await consumer.ensure_group()
     while await consumer.run_once(block=False):
         pass

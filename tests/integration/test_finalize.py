@@ -157,9 +157,9 @@ async def test_transient_failures_retry_then_dead_letter_fails_the_order(rt: Run
     request = await checked_out(rt, event, user, 2, token="tok_processingError")
     with pytest.raises(PaymentUnavailable):
         await rt.finalizer.handle(request)
-    main = StreamConsumer(rt.redis, rt.stream_names, rt.finalizer.handle, consumer="t",
+    main = StreamConsumer(rt.redis, rt.stream_names, rt.finalizer.handle_batch, consumer="t",
                           max_delivery_count=3, redelivery_ms=50, block_ms=50)
-    dlq = StreamConsumer(rt.redis, rt.stream_names, rt.finalizer.handle_dead_letter,
+    dlq = StreamConsumer(rt.redis, rt.stream_names, rt.finalizer.handle_dead_letter_batch,
                          consumer="t", dead_letter_stream=True, redelivery_ms=50, block_ms=50)
     await main.ensure_group()
     await dlq.ensure_group()

@@ -264,3 +264,27 @@ async def test_admin_actions_are_audited(rt: Runtime, live: Live) -> None:
     assert entries[0]["detail"] == {"name": "Audited II"}
     async with live.client(buyer) as client:
         assert (await client.get("/api/admin/audit")).status_code == 403
+
+
+async def test_hold_rate_per_buyer_across_events_rides_in_the_hold_script(
+        settings: Settings, clock: Clock) -> None:
+    rt = build_runtime(settings.with_(rate_holds_per_user=Rate(2, 10_000)), clock=clock)
+    try:
+        await rt.migrate()
+        assert rt.store.multi_slot_scripts  # a single Redis server: one round trip
+        first, second = await make_event(rt, {"GA": 5}), await make_event(rt, {"GA": 5})
+        _, user = await make_buyer(rt)
+        await rt.holds.create(user, first.id, [LineItem(type_id(first, "GA"), 1)])
+        await rt.holds.create(user, second.id, [LineItem(type_id(second, "GA"), 1)])
+        with pytest.raises(TooManyRequests, match="too many hold requests; retry in") as exc:
+            await rt.holds.create(user, first.id, [LineItem(type_id(first, "GA"), 1)])
+        assert exc.value.retry_after_s >= 1
+        # The refused hold took nothing; the bucket is the one rate_limit.lua keeps.
+        assert await rt.store.availability(first.id) == {type_id(first, "GA"): 4}
+        assert await rt.redis.get(rt.limits.hold_bucket(user.user_id)[0]) is not None
+        clock.advance(6)
+        await rt.holds.create(user, first.id, [LineItem(type_id(first, "GA"), 1)])
+        for event in (first, second):
+            await assert_invariant(rt, event.id)
+    finally:
+        await rt.close()

@@ -77,7 +77,7 @@ async def test_purchase_path_runs_on_a_three_shard_cluster(crt: Runtime) -> None
     slots = {crt.redis.keyslot("{" + e.id + "}") for e in events}
     assert len(slots) > 1  # the events really live on different slots
     _, user = await make_buyer(crt)
-    consumer = StreamConsumer(crt.redis, crt.stream_names, crt.finalizer.handle,
+    consumer = StreamConsumer(crt.redis, crt.stream_names, crt.finalizer.handle_batch,
                               consumer="c", block_ms=50)
     await consumer.ensure_group()
     for event in events:

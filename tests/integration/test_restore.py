@@ -246,7 +246,7 @@ async def test_queued_checkouts_resume_when_the_queue_survived(
     await assert_invariant(rt, event.id)
 
     # The finalizer picks the queue up again: the resumed checkout is paid exactly once.
-    consumer = StreamConsumer(queue_redis, bus.names, rt.finalizer.handle, consumer="drill",
+    consumer = StreamConsumer(queue_redis, bus.names, rt.finalizer.handle_batch, consumer="drill",
                               redelivery_ms=rt.settings.redelivery_ms)
     await consumer.ensure_group()
 

@@ -29,11 +29,16 @@ def test_indexes_http_two_service_bus_triggers_and_a_timer() -> None:
     assert payments["type"] == "serviceBusTrigger"
     assert payments["queueName"] == "payments"
     assert payments["connection"] == "SERVICEBUS_CONNECTION"
+    # Batches, each message settled on its own through ServiceBusMessageActions.
+    assert payments["cardinality"].lower() == "many"
+    assert payments["autoCompleteMessages"] is False
 
     (dead,) = fns["payments_deadletter"]
     assert dead["type"] == "serviceBusTrigger"
     assert dead["queueName"] == "payments/$DeadLetterQueue"
     assert dead["connection"] == "SERVICEBUS_CONNECTION"
+    assert dead["cardinality"].lower() == "many"
+    assert dead["autoCompleteMessages"] is False
 
     (timer,) = fns["reconcile"]
     assert timer["type"] == "timerTrigger"
@@ -44,6 +49,9 @@ def test_indexes_http_two_service_bus_triggers_and_a_timer() -> None:
 def test_settings_files_match_the_bindings() -> None:
     host = json.loads((ROOT / "host.json").read_text())
     assert host["extensions"]["http"]["routePrefix"] == ""
+    bus = host["extensions"]["serviceBus"]
+    assert bus["autoCompleteMessages"] is False  # the functions settle each message
+    assert bus["maxMessageBatchSize"] > 1 and bus["prefetchCount"] >= bus["maxMessageBatchSize"]
     assert host["extensionBundle"]["id"] == "Microsoft.Azure.Functions.ExtensionBundle"
     local = json.loads((ROOT / "local.settings.json").read_text())["Values"]
     assert local["FUNCTIONS_WORKER_RUNTIME"] == "python"

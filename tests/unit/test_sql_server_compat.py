@@ -42,16 +42,20 @@ async def test_every_executed_ledger_statement_compiles_for_sql_server(rt: Runti
     sa.event.listen(rt.ledger.engine, "before_execute", capture)
     try:
         await rt.ledger.migrate()
-        event = await make_event(rt, {"GA": 3})
+        event = await make_event(rt, {"GA": 5})
         _, user = await make_buyer(rt)
-        for token in ("tok_visa", "tok_chargeDeclined"):
+        requests = []
+        for token in ("tok_visa", "tok_chargeDeclined", "tok_visa", "tok_visa"):
             hold = await rt.holds.create(user, event.id, [LineItem(type_id(event, "GA"), 1)])
             hold = await rt.checkout.checkout(user, hold.id, token)
             assert hold.order_id
-            await rt.finalizer.handle(PaymentRequest(
+            requests.append(PaymentRequest(
                 order_id=hold.order_id, hold_id=hold.id, event_id=event.id,
                 user_id=user.user_id, items=hold.items, amount=hold.total,
                 currency=hold.currency, payment_token=token))
+        for request in requests[:2]:  # one at a time, then a batch (multi-row statements)
+            await rt.finalizer.handle(request)
+        await rt.finalizer.handle_batch(requests[2:])
         await rt.orders.mine(user)
         await rt.reconciler.run_once(rt.clock())
         token, _ = await rt.accounts.login(user.email, "correct horse battery")
