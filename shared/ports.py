@@ -243,7 +243,7 @@ class RateLimiter(Protocol):
 @dataclass(frozen=True)
 class StoredResponse:
     status: int  # 0 while the first request is still running
-    body: str
+    body: str  # while pending: the owner of the claim
     fingerprint: str
     location: str = ""
 
@@ -251,8 +251,14 @@ class StoredResponse:
 class IdempotencyStore(Protocol):
     """First answers of requests sent with an ``Idempotency-Key``."""
 
-    async def begin(self, key: str, fingerprint: str, ttl_ms: int) -> StoredResponse | None:
-        """Claim ``key``; None when claimed now, else what is stored (status 0 = pending)."""
+    async def begin(self, key: str, fingerprint: str, owner: str,
+                    lease_ms: int) -> StoredResponse | None:
+        """Claim ``key`` for ``lease_ms``; None when claimed now, else what is stored
+        (status 0 = pending)."""
+        ...
+
+    async def renew(self, key: str, fingerprint: str, owner: str, lease_ms: int) -> bool:
+        """Extend the claim while ``owner`` still holds it; False when it does not."""
         ...
 
     async def finish(self, key: str, response: StoredResponse, ttl_ms: int) -> None: ...
