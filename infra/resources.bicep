@@ -437,6 +437,7 @@ resource func 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'SQL_SERVER', value: sql.properties.fullyQualifiedDomainName }
         { name: 'SQL_DATABASE', value: ledger.name }
         { name: 'RECONCILE_SCHEDULE', value: '0 */1 * * * *' }
+        { name: 'OUTBOX_RELAY_SCHEDULE', value: '*/5 * * * * *' }
         { name: 'LEAP_DATA_DIR', value: '/tmp/leap' }
         { name: 'SEED_DEMO', value: 'false' }
         { name: 'TRUST_FORWARDED_FOR', value: 'true' }

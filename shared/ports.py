@@ -6,7 +6,7 @@ Azure SDK. Every method is async because every implementation does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -60,7 +60,10 @@ class InventoryStore(Protocol):
 
     async def checkout(
         self, event_id: str, hold_id: str, user_id: str, order_id: str, now: int, pay_until: int,
-    ) -> ScriptResult: ...
+        payment_token: str, trace: Mapping[str, str],
+    ) -> ScriptResult:
+        """Held -> checkout, and the order into the checkout outbox, in one script."""
+        ...
 
     async def commit(
         self, event_id: str, hold_id: str, order_id: str, now: int,
@@ -217,6 +220,23 @@ class PaymentBus(Protocol):
     """The payments queue. ``publish`` is deduplicated on ``order_id`` (the message id)."""
 
     async def publish(self, request: PaymentRequest) -> None: ...
+
+
+class CheckoutOutbox(Protocol):
+    """Orders checked out whose payment message may not be published yet.
+
+    ``InventoryStore.checkout`` adds an order in the same atomic step as the checkout; it
+    leaves once the queue accepted its message (``ack``) or its hold left checkout.
+    """
+
+    async def due(self, event_id: str, now: int, before: int,
+                  limit: int) -> list[PaymentRequest]:
+        """The payment messages of holds still in checkout whose order entered the outbox
+        (or was last relayed) at or before ``before``; each is re-armed at ``now``. Entries
+        of holds that left checkout are dropped."""
+        ...
+
+    async def ack(self, event_id: str, order_id: str) -> None: ...
 
 
 class PaymentGateway(Protocol):

@@ -17,6 +17,7 @@ from shared.adapters.cosmos_catalog import CosmosCatalog
 from shared.adapters.redis_catalog_cache import CachedCatalog
 from shared.adapters.redis_idempotency import RedisIdempotency
 from shared.adapters.redis_limits import RedisRateLimiter
+from shared.adapters.redis_outbox import RedisOutbox
 from shared.adapters.redis_sessions import RedisRevocationFeed, RedisSessionCache
 from shared.adapters.redis_store import RedisInventory
 from shared.adapters.redis_stream_bus import RedisStreamBus, StreamNames
@@ -34,6 +35,7 @@ from shared.services.holds import HoldService
 from shared.services.inventory import InventoryService
 from shared.services.limits import Limits
 from shared.services.orders import OrderService
+from shared.services.outbox import OutboxRelay
 from shared.services.reconcile import Reconciler
 from shared.settings import Settings
 
@@ -95,6 +97,8 @@ class Runtime:
     idempotency: RedisIdempotency
     revocations: RedisRevocationFeed
     clock: Callable[[], int]
+    outbox: RedisOutbox
+    outbox_relay: OutboxRelay
 
     @property
     def stream_names(self) -> StreamNames:
@@ -142,11 +146,12 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
                           parallelism=settings.argon2_parallelism)
     limits = Limits(RedisRateLimiter(redis), settings, clock)
     revocations = RedisRevocationFeed(redis)
+    outbox = RedisOutbox(redis)
     return Runtime(
         settings=settings, redis=redis, ledger=ledger, catalog_store=catalog_store,
         gateway=gateway, bus=bus, store=store, inventory=inventory,
         holds=HoldService(store, inventory, settings, clock, limits),
-        checkout=CheckoutService(store, bus, settings, clock, limits),
+        checkout=CheckoutService(store, bus, outbox, settings, clock, limits),
         orders=OrderService(store, ledger),
         finalizer=finalizer,
         reconciler=Reconciler(store, ledger, inventory, finalizer, settings),
@@ -154,5 +159,5 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
                                 clock, limits=limits, feed=revocations),
         catalog=CatalogService(catalog_store, ledger, inventory, settings, clock, ledger),
         limits=limits, idempotency=RedisIdempotency(redis), revocations=revocations,
-        clock=clock,
+        clock=clock, outbox=outbox, outbox_relay=OutboxRelay(outbox, bus, ledger),
     )

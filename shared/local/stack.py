@@ -1,6 +1,7 @@
 """The local stack in one event loop: the API under uvicorn, the payments consumer and the
-dead-letter consumer on the Redis Stream, and the reconciler every few seconds. The local
-host runs it in the foreground; the tests run it in a thread.
+dead-letter consumer on the Redis Stream, the reconciler every few seconds and the checkout
+outbox relay every second. The local host runs it in the foreground; the tests run it in a
+thread.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
 from pathlib import Path
 
 import uvicorn
@@ -20,6 +21,8 @@ from shared.api.app import create_app
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+OUTBOX_RELAY_INTERVAL_S = 1.0
 
 
 class _Server(uvicorn.Server):
@@ -60,19 +63,23 @@ class LocalStack:
         self._stop.set()
         self.server.should_exit = True
 
-    async def _reconcile_loop(self) -> None:
+    async def _every(self, seconds: float, name: str,
+                     step: Callable[[int], Awaitable[object]]) -> None:
         while not self._stop.is_set():
             try:
-                await self.runtime.reconciler.run_once(self.runtime.clock())
+                await step(self.runtime.clock())
             except Exception:
-                log.exception("reconciler pass failed")
+                log.exception("%s pass failed", name)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self._interval)
+                await asyncio.wait_for(self._stop.wait(), seconds)
 
     async def run(self) -> None:
         self._stop = asyncio.Event()
         tasks = [asyncio.create_task(c.run(self._stop)) for c in self.consumers]
-        tasks.append(asyncio.create_task(self._reconcile_loop()))
+        tasks.append(asyncio.create_task(
+            self._every(self._interval, "reconciler", self.runtime.reconciler.run_once)))
+        tasks.append(asyncio.create_task(self._every(
+            OUTBOX_RELAY_INTERVAL_S, "outbox relay", self.runtime.outbox_relay.run_once)))
         try:
             await self.server.serve()
         finally:
