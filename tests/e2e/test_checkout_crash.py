@@ -6,37 +6,22 @@ the buyer is charged once, and the inventory invariant holds."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
-import re
 import signal
 import sqlite3
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from shared.local.redis_server import RedisServer
-from shared.runtime import build_runtime
-from shared.settings import Settings
-from tests.e2e.conftest import Host, start_host, stop_host
+from tests.e2e.conftest import start_host, stop_host
+from tests.e2e.host_invariant import assert_host_invariant
 from tests.e2e.test_local_host import _redis_children
-from tests.support import assert_invariant
 
 KEY = "checkout-after-crash-1"
-
-
-def _redis_port(host: Host) -> int:
-    (child,) = _redis_children(host.process.pid)
-    # redis-server retitles itself "redis-server 127.0.0.1:<port>".
-    title = Path(f"/proc/{child}/cmdline").read_bytes().decode()
-    match = re.search(r"127\.0\.0\.1:(\d+)", title)
-    assert match, title
-    return int(match.group(1))
 
 
 def _gone(pid: int) -> bool:
@@ -93,21 +78,6 @@ def _retry_until_answered(c: httpx.Client, hold_id: str, auth: dict[str, str]) -
     return str(retry.json()["order_id"])
 
 
-def _invariant(host: Host, tmp_path: Path, event_id: str) -> None:
-    settings = replace(Settings(), data_dir=tmp_path,
-                       redis_url=RedisServer(tmp_path, port=_redis_port(host)).url)
-
-    async def check() -> None:
-        rt = build_runtime(settings)
-        try:
-            await assert_invariant(rt, event_id)
-            assert (await rt.ledger.inventory(event_id))[0].sold == 2
-        finally:
-            await rt.close()
-
-    asyncio.run(check())
-
-
 @pytest.mark.e2e
 def test_kill_9_between_checkout_and_publish_then_retry_with_the_same_key(
         tmp_path: Path) -> None:
@@ -132,7 +102,7 @@ def test_kill_9_between_checkout_and_publish_then_retry_with_the_same_key(
             charges = db.execute("SELECT idempotency_key, outcome, refunded FROM charges")\
                 .fetchall()
         assert charges == [(order_id, "succeeded", 0)]  # once, and kept
-        _invariant(host, tmp_path, event["id"])
+        assert_host_invariant(host, tmp_path, event["id"])
     finally:
         out = stop_host(host)
     assert host.process.returncode == 0, out

@@ -1,0 +1,68 @@
+"""The local host supervises its redis-server (issue 12.3): after a ``kill -9`` of the child,
+the host starts it again from its AOF, says so in its log, and sales work again with
+nothing lost (the holds and the order taken before the kill are still there)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import start_host, stop_host
+from tests.e2e.host_invariant import assert_host_invariant
+from tests.e2e.test_local_host import _redis_children
+
+
+@pytest.mark.e2e
+def test_a_killed_redis_server_is_restarted_from_its_aof_and_nothing_is_lost(
+        tmp_path: Path) -> None:
+    host = start_host(tmp_path)
+    try:
+        email, password = host.buyer("redis-kill")
+        auth = {"authorization": f"Bearer {host.token(email, password)}"}
+        with host.api() as c:
+            c.headers.update(auth)
+            event = c.get("/api/events").json()["items"][0]
+            tt = event["ticket_types"][0]
+            line = {"items": [{"ticket_type_id": tt["id"], "quantity": 1}]}
+            kept = c.post(f"/api/events/{event['id']}/holds", json=line).json()["hold_id"]
+            paid = c.post(f"/api/events/{event['id']}/holds", json=line).json()["hold_id"]
+            order_id = c.post(f"/api/holds/{paid}/checkout",
+                              json={"payment_token": "tok_visa"}).json()["order_id"]
+            deadline = time.monotonic() + 60
+            while c.get(f"/api/orders/{order_id}").json()["status"] != "confirmed":
+                assert time.monotonic() < deadline, "the order did not confirm"
+                time.sleep(0.1)
+
+            (old,) = _redis_children(host.process.pid)
+            os.kill(old, signal.SIGKILL)
+
+            deadline = time.monotonic() + 60
+            while True:  # until the restarted redis-server serves holds again
+                assert time.monotonic() < deadline, "holds did not work again"
+                try:
+                    after = c.post(f"/api/events/{event['id']}/holds", json=line)
+                    if after.status_code == 201:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.2)  # redis is down: give the supervisor's backoff its turn
+            (new,) = _redis_children(host.process.pid)
+            assert new != old
+
+            held = c.get(f"/api/holds/{kept}").json()
+            assert held["status"] == "held"
+            assert c.get(f"/api/orders/{order_id}").json()["status"] == "confirmed"
+            avail = c.get(f"/api/events/{event['id']}/availability").json()
+            left = {t["id"]: t["available"] for t in avail["ticket_types"]}
+            # kept + paid + the hold after the restart: nothing given back, nothing lost.
+            assert left[tt["id"]] == tt["capacity"] - 3
+        assert_host_invariant(host, tmp_path, event["id"])
+    finally:
+        out = stop_host(host)
+    assert host.process.returncode == 0, out
+    assert "restarting in" in out and "redis-server restarted on port" in out, out
