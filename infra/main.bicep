@@ -20,6 +20,9 @@ param principalName string = 'leap-deployer'
 @allowed(['User', 'ServicePrincipal', 'Group'])
 param principalType string = 'ServicePrincipal'
 
+@description('Email address the alerts go to (docs/operations.md); empty: none yet')
+param alertEmail string = ''
+
 var tags = { 'azd-env-name': environmentName, app: 'leap-ticketing' }
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 
@@ -39,6 +42,7 @@ module resources 'resources.bicep' = {
     principalId: principalId
     principalName: principalName
     principalType: principalType
+    alertEmail: alertEmail
   }
 }
 

@@ -7,6 +7,8 @@ param token string
 param principalId string
 param principalName string
 param principalType string
+@description('Where alerts are emailed (empty: no receiver yet)')
+param alertEmail string = ''
 
 var abbrs = {
   identity: 'id-leap-${token}'
@@ -617,3 +619,19 @@ output cosmosEndpoint string = cosmos.properties.documentEndpoint
 output serviceBusNamespace string = '${bus.name}.servicebus.windows.net'
 output identityName string = identity.name
 output identityClientId string = identity.properties.clientId
+
+// ---- alerts (docs/operations.md) -----------------------------------------------------------
+
+module alerts 'alerts.bicep' = {
+  name: 'leap-alerts'
+  params: {
+    location: location
+    tags: tags
+    token: token
+    alertEmail: alertEmail
+    insightsId: insights.id
+    busId: bus.id
+    paymentsQueue: payments.name
+    readyUrl: 'https://${func.properties.defaultHostName}/api/health/ready'
+  }
+}
