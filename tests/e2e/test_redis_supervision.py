@@ -8,6 +8,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +16,17 @@ import pytest
 from tests.e2e.conftest import start_host, stop_host
 from tests.e2e.host_invariant import assert_host_invariant
 from tests.e2e.test_local_host import _redis_children
+
+
+def _read(c: httpx.Client, path: str) -> Any:
+    """GET, retrying 503s: a pooled connection from before the restart fails once (503,
+    Retry-After) and is replaced."""
+    deadline = time.monotonic() + 30
+    while (r := c.get(path)).status_code == 503:
+        assert time.monotonic() < deadline, r.text
+        time.sleep(0.1)  # as Retry-After asks, briefly
+    assert r.status_code == 200, r.text
+    return r.json()
 
 
 @pytest.mark.e2e
@@ -42,27 +54,30 @@ def test_a_killed_redis_server_is_restarted_from_its_aof_and_nothing_is_lost(
             os.kill(old, signal.SIGKILL)
 
             deadline = time.monotonic() + 60
+            last = ""
             while True:  # until the restarted redis-server serves holds again
-                assert time.monotonic() < deadline, "holds did not work again"
+                assert time.monotonic() < deadline, f"holds did not work again: {last}"
                 try:
                     after = c.post(f"/api/events/{event['id']}/holds", json=line)
                     if after.status_code == 201:
                         break
-                except httpx.TransportError:
-                    pass
+                    last = f"{after.status_code} {after.text}"
+                except httpx.TransportError as exc:
+                    last = repr(exc)
                 time.sleep(0.2)  # redis is down: give the supervisor's backoff its turn
             (new,) = _redis_children(host.process.pid)
             assert new != old
 
-            held = c.get(f"/api/holds/{kept}").json()
+            held = _read(c, f"/api/holds/{kept}")
             assert held["status"] == "held"
-            assert c.get(f"/api/orders/{order_id}").json()["status"] == "confirmed"
-            avail = c.get(f"/api/events/{event['id']}/availability").json()
+            assert _read(c, f"/api/orders/{order_id}")["status"] == "confirmed"
+            avail = _read(c, f"/api/events/{event['id']}/availability")
             left = {t["id"]: t["available"] for t in avail["ticket_types"]}
             # kept + paid + the hold after the restart: nothing given back, nothing lost.
             assert left[tt["id"]] == tt["capacity"] - 3
         assert_host_invariant(host, tmp_path, event["id"])
     finally:
         out = stop_host(host)
+        print(out)  # the host's log, shown when the test fails
     assert host.process.returncode == 0, out
     assert "restarting in" in out and "redis-server restarted on port" in out, out
