@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import start_host, stop_host
+from tests.e2e.conftest import Host, start_host
 from tests.e2e.host_invariant import assert_host_invariant
 from tests.e2e.test_local_host import _redis_children
 
@@ -29,10 +31,38 @@ def _read(c: httpx.Client, path: str) -> Any:
     return r.json()
 
 
+class _Drain:
+    """Reads the host's output while it runs: during the outage it logs a traceback per
+    failed pass, and a full pipe would block the host's own logging (and its event loop)."""
+
+    def __init__(self, host: Host) -> None:
+        self.lines: list[str] = []
+        assert host.process.stdout is not None
+        self._out = host.process.stdout
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        for line in self._out:
+            self.lines.append(line)
+
+    def stop(self, host: Host) -> str:
+        """Ctrl-C, as a user would; returns everything the host printed."""
+        host.process.send_signal(signal.SIGINT)
+        try:
+            host.process.wait(30)
+        except subprocess.TimeoutExpired:
+            host.process.kill()
+            host.process.wait()
+        self._thread.join(10)
+        return "".join(self.lines)
+
+
 @pytest.mark.e2e
 def test_a_killed_redis_server_is_restarted_from_its_aof_and_nothing_is_lost(
         tmp_path: Path) -> None:
     host = start_host(tmp_path)
+    drain = _Drain(host)
     try:
         email, password = host.buyer("redis-kill")
         auth = {"authorization": f"Bearer {host.token(email, password)}"}
@@ -77,7 +107,7 @@ def test_a_killed_redis_server_is_restarted_from_its_aof_and_nothing_is_lost(
             assert left[tt["id"]] == tt["capacity"] - 3
         assert_host_invariant(host, tmp_path, event["id"])
     finally:
-        out = stop_host(host)
+        out = drain.stop(host)
         print(out)  # the host's log, shown when the test fails
     assert host.process.returncode == 0, out
     assert "restarting in" in out and "redis-server restarted on port" in out, out

@@ -69,7 +69,11 @@ async def test_a_live_slow_request_keeps_its_claim_and_is_not_duplicated(
 
     body = json.dumps({"payment_token": "tok_visa"}).encode()
     first = asyncio.create_task(idempotency.idempotent(_request(body), rt.idempotency, USER, slow))
-    await first_running.wait()
+    running = asyncio.create_task(first_running.wait())
+    await asyncio.wait({first, running}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+    if not first_running.is_set():  # the first request ended (or stalled) before computing
+        running.cancel()
+        raise AssertionError(f"the first request did not run: {first}")
     second = await idempotency.idempotent(_request(body), rt.idempotency, USER, slow)
     answer = await first
     assert runs == 1
