@@ -5,7 +5,9 @@ One function app holds the whole back end:
 - ``payments``: Service Bus trigger on queue ``payments``, in batches
   (``cardinality="many"``, batch size and prefetch in host.json) -> ``finalize.handle_batch``;
 - ``payments_deadletter``: the queue's dead-letter queue -> ``finalize.handle_dead_letter``;
-- ``reconcile``: timer trigger (schedule from the RECONCILE_SCHEDULE app setting).
+- ``reconcile``: timer trigger (schedule from the RECONCILE_SCHEDULE app setting);
+- ``outbox_relay``: timer trigger (OUTBOX_RELAY_SCHEDULE, every few seconds) publishing the
+  payment messages whose checkout died before its publish (``services/outbox.py``).
 
 The Service Bus triggers bind SDK types (``azurefunctions-extensions-bindings-servicebus``:
 ``ServiceBusReceivedMessage`` and ``ServiceBusMessageActions``) with auto-completion off,
@@ -35,6 +37,7 @@ from shared.settings import Settings
 PAYMENTS_QUEUE = "payments"
 SERVICEBUS_CONNECTION = "SERVICEBUS_CONNECTION"  # app setting prefix (or __fullyQualifiedNamespace)
 RECONCILE_SCHEDULE = "%RECONCILE_SCHEDULE%"
+OUTBOX_RELAY_SCHEDULE = "%OUTBOX_RELAY_SCHEDULE%"
 
 log = logging.getLogger("leap.functions")
 
@@ -83,3 +86,13 @@ async def reconcile(timer: func.TimerRequest) -> None:
         log.warning("reconcile: running late (past due); one pass catches up on everything")
     report = await runtime().reconciler.run_once(now_ms())
     log.info("reconcile: %s", report)
+
+
+@app.function_name("outbox_relay")
+@app.timer_trigger(arg_name="timer", schedule=OUTBOX_RELAY_SCHEDULE, run_on_startup=False,
+                   use_monitor=False)
+async def outbox_relay(timer: func.TimerRequest) -> None:
+    # No schedule monitor: a missed tick is caught up by the next one seconds later.
+    report = await runtime().outbox_relay.run_once(now_ms())
+    if report.published or report.failed:
+        log.warning("outbox relay: %s", report)

@@ -20,6 +20,9 @@ param principalName string = 'leap-deployer'
 @allowed(['User', 'ServicePrincipal', 'Group'])
 param principalType string = 'ServicePrincipal'
 
+@description('Email address the alerts go to (docs/operations.md); empty: none yet')
+param alertEmail string = ''
+
 // ---- resilience (issue 13; docs/operations.md has the failover runbook) ----------------
 
 @description('''Second Azure region (e.g. "northeurope"); empty (the default) deploys one region.
@@ -56,6 +59,7 @@ param sqlPitrDays int = 14
 first of each year 5 years. Cost: LTR backup storage, and serverless auto-pause is disabled while LTR
 (or a failover group) is configured, so the database bills its minimum vCores around the clock.''')
 param sqlLongTermRetention bool = true
+
 @secure()
 @description('HMAC key of the waiting room\'s admission tokens, kept in Key Vault. A fresh one per deployment is harmless: an admitted visitor\'s window lives in Redis, and the waiting page fetches a token signed with the new key.')
 param queueTokenSecret string = newGuid() // checkov:skip=CKV_AZURE_131:newGuid() is generated at each deployment, not a hardcoded value
@@ -86,6 +90,7 @@ module resources 'resources.bicep' = {
     sqlPitrDays: sqlPitrDays
     sqlLongTermRetention: sqlLongTermRetention
     queueTokenSecret: queueTokenSecret
+    alertEmail: alertEmail
   }
 }
 

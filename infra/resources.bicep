@@ -7,6 +7,8 @@ param token string
 param principalId string
 param principalName string
 param principalType string
+@description('Where alerts are emailed (empty: no receiver yet)')
+param alertEmail string = ''
 @secure()
 param queueTokenSecret string
 @description('Deployment time (the default); dates the expiry of the Key Vault secret')
@@ -490,6 +492,7 @@ resource func 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'SQL_SERVER', value: sqlHost }
         { name: 'SQL_DATABASE', value: ledger.name }
         { name: 'RECONCILE_SCHEDULE', value: '0 */1 * * * *' }
+        { name: 'OUTBOX_RELAY_SCHEDULE', value: '*/5 * * * * *' }
         { name: 'LEAP_DATA_DIR', value: '/tmp/leap' }
         { name: 'SEED_DEMO', value: 'false' }
         { name: 'QUEUE_TOKEN_SECRET', value: '@Microsoft.KeyVault(SecretUri=${queueTokenKey.properties.secretUri})' }
@@ -716,3 +719,19 @@ output secondaryApiUrl string = multiRegion ? secondary.outputs.apiUrl : ''
 output secondaryApiName string = multiRegion ? secondary.outputs.apiName : ''
 output identityName string = identity.name
 output identityClientId string = identity.properties.clientId
+
+// ---- alerts (docs/operations.md) -----------------------------------------------------------
+
+module alerts 'alerts.bicep' = {
+  name: 'leap-alerts'
+  params: {
+    location: location
+    tags: tags
+    token: token
+    receiverEmail: alertEmail
+    insightsId: insights.id
+    busId: bus.id
+    paymentsQueue: payments.name
+    readyUrl: 'https://${func.properties.defaultHostName}/api/health/ready'
+  }
+}

@@ -6,12 +6,20 @@
   the order's fate in the ledger. Checking out a hold already in checkout (or committed)
   returns its existing order id: the client may retry safely.
 
+  The same script puts the order in the event's outbox and keeps the payment token and trace
+  context in the hold record, so the payment message can be rebuilt and published again if
+  the server dies before its publish (the relay, outbox_due.lua); the API takes the order out
+  of the outbox once the queue accepted the message.
+
   KEYS[1..7]  the event key set (inv, meta, holds, hexp, hpay, hdone, per_user)
+  KEYS[8]     outbox:{E}, order ids whose payment message may not be published yet
   ARGV[1]     hold id
   ARGV[2]     user id (must own the hold)
   ARGV[3]     now (epoch ms)
   ARGV[4]     end of the payment window (epoch ms)
   ARGV[5]     order id to assign when the hold is still held
+  ARGV[6]     payment token (for the payment message)
+  ARGV[7]     trace context of the checkout (JSON object, for the payment message)
 
   Returns JSON
     {ok=true, created=true|false, hold=<record>}
@@ -42,8 +50,12 @@ end
 rec.status = 'checkout'
 rec.order_id = ARGV[5]
 rec.expires_at = tonumber(ARGV[4])
+rec.checkout_at = now
+rec.payment_token = ARGV[6]
+rec.trace = ARGV[7]
 redis.call('HSET', KEYS[3], rec.id, cjson.encode(rec))
 redis.call('HSET', KEYS[3], 'o:' .. ARGV[5], rec.id)
 redis.call('ZREM', KEYS[4], rec.id)
 redis.call('ZADD', KEYS[5], ARGV[4], rec.id)
+redis.call('ZADD', KEYS[8], now, ARGV[5])
 return cjson.encode({ok = true, created = true, hold = rec})

@@ -6,7 +6,7 @@ Azure SDK. Every method is async because every implementation does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -86,7 +86,10 @@ class InventoryStore(Protocol):
 
     async def checkout(
         self, event_id: str, hold_id: str, user_id: str, order_id: str, now: int, pay_until: int,
-    ) -> ScriptResult: ...
+        payment_token: str, trace: Mapping[str, str],
+    ) -> ScriptResult:
+        """Held -> checkout, and the order into the checkout outbox, in one script."""
+        ...
 
     async def commit(
         self, event_id: str, hold_id: str, order_id: str, now: int,
@@ -332,6 +335,23 @@ class PaymentBus(Protocol):
     async def publish(self, request: PaymentRequest) -> None: ...
 
 
+class CheckoutOutbox(Protocol):
+    """Orders checked out whose payment message may not be published yet.
+
+    ``InventoryStore.checkout`` adds an order in the same atomic step as the checkout; it
+    leaves once the queue accepted its message (``ack``) or its hold left checkout.
+    """
+
+    async def due(self, event_id: str, now: int, before: int,
+                  limit: int) -> list[PaymentRequest]:
+        """The payment messages of holds still in checkout whose order entered the outbox
+        (or was last relayed) at or before ``before``; each is re-armed at ``now``. Entries
+        of holds that left checkout are dropped."""
+        ...
+
+    async def ack(self, event_id: str, order_id: str) -> None: ...
+
+
 class PaymentGateway(Protocol):
     """A card processor. ``charge`` with a seen idempotency key returns the first result."""
 
@@ -375,7 +395,7 @@ class RateLimiter(Protocol):
 @dataclass(frozen=True)
 class StoredResponse:
     status: int  # 0 while the first request is still running
-    body: str
+    body: str  # while pending: the owner of the claim
     fingerprint: str
     location: str = ""
 
@@ -383,8 +403,14 @@ class StoredResponse:
 class IdempotencyStore(Protocol):
     """First answers of requests sent with an ``Idempotency-Key``."""
 
-    async def begin(self, key: str, fingerprint: str, ttl_ms: int) -> StoredResponse | None:
-        """Claim ``key``; None when claimed now, else what is stored (status 0 = pending)."""
+    async def begin(self, key: str, fingerprint: str, owner: str,
+                    lease_ms: int) -> StoredResponse | None:
+        """Claim ``key`` for ``lease_ms``; None when claimed now, else what is stored
+        (status 0 = pending)."""
+        ...
+
+    async def renew(self, key: str, fingerprint: str, owner: str, lease_ms: int) -> bool:
+        """Extend the claim while ``owner`` still holds it; False when it does not."""
         ...
 
     async def finish(self, key: str, response: StoredResponse, ttl_ms: int) -> None: ...

@@ -21,6 +21,7 @@ from shared.adapters.redis_catalog_cache import CachedCatalog
 from shared.adapters.redis_guard import GuardedRedis, GuardedRedisCluster, bypass
 from shared.adapters.redis_idempotency import RedisIdempotency
 from shared.adapters.redis_limits import RedisRateLimiter
+from shared.adapters.redis_outbox import RedisOutbox
 from shared.adapters.redis_sessions import RedisRevocationFeed, RedisSessionCache
 from shared.adapters.redis_store import RedisInventory
 from shared.adapters.redis_stream_bus import RedisStreamBus, StreamNames
@@ -43,6 +44,7 @@ from shared.services.holds import HoldService
 from shared.services.inventory import InventoryService
 from shared.services.limits import Limits
 from shared.services.orders import OrderService
+from shared.services.outbox import OutboxRelay
 from shared.services.reconcile import Reconciler
 from shared.services.waiting_room import WaitingRoomService
 from shared.settings import Settings
@@ -119,6 +121,8 @@ class Runtime:
     degraded: DegradedPurchases
     recovery: Recovery
     waiting_room: WaitingRoomService
+    outbox: RedisOutbox
+    outbox_relay: OutboxRelay
 
     @property
     def stream_names(self) -> StreamNames:
@@ -194,11 +198,12 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
 
     breaker.set_probe(probe)
     catalog = CatalogService(catalog_store, ledger, inventory, settings, clock, ledger)
+    outbox = RedisOutbox(redis)
     return Runtime(
         settings=settings, redis=redis, ledger=ledger, catalog_store=catalog_store,
         gateway=gateway, bus=bus, store=store, inventory=inventory,
         holds=HoldService(store, inventory, settings, clock, limits, degraded),
-        checkout=CheckoutService(store, bus, settings, clock, limits, degraded),
+        checkout=CheckoutService(store, bus, outbox, settings, clock, limits, degraded),
         orders=OrderService(store, ledger, degraded),
         finalizer=finalizer,
         reconciler=Reconciler(store, ledger, inventory, finalizer, settings, recovery),
@@ -209,4 +214,5 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
         recovery=recovery,
         waiting_room=WaitingRoomService(RedisWaitingRoom(redis), catalog, ledger, settings,
                                         clock),
+        outbox=outbox, outbox_relay=OutboxRelay(outbox, bus, ledger),
     )

@@ -191,6 +191,11 @@ class Settings(BaseSettings):
         "", description="function app: timer NCRONTAB (read by the Functions host)",
         json_schema_extra={"shown_default": "`*/15 * * * * *` in local.settings.json",
                            "allowed": "six NCRONTAB fields, e.g. */15 * * * * *"})
+    outbox_relay_schedule: Annotated[str, AfterValidator(check.ncrontab)] = Field(
+        "", description="function app: checkout outbox relay timer NCRONTAB (read by the "
+        "Functions host)",
+        json_schema_extra={"shown_default": "`*/5 * * * * *` in local.settings.json",
+                           "allowed": "six NCRONTAB fields, e.g. */5 * * * * *"})
     # Protection: request rates ("limit/seconds"), lockout, body size, CORS.
     rate_auth_per_ip: RateSetting = Field(
         Rate(20, 60_000), description="register and login attempts per client address per "

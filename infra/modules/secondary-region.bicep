@@ -294,6 +294,7 @@ resource func 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'SQL_SERVER', value: '${sqlListenerName}${environment().suffixes.sqlServerHostname}' }
         { name: 'SQL_DATABASE', value: ledgerName }
         { name: 'RECONCILE_SCHEDULE', value: '0 */1 * * * *' }
+        { name: 'OUTBOX_RELAY_SCHEDULE', value: '*/5 * * * * *' }
         { name: 'LEAP_DATA_DIR', value: '/tmp/leap' }
         { name: 'SEED_DEMO', value: 'false' }
         { name: 'FORWARDED_HOPS', value: '1' }  // the front end appends the client's address
@@ -304,6 +305,7 @@ resource func 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'AzureWebJobs.payments.Disabled', value: string(!active) }
         { name: 'AzureWebJobs.payments_deadletter.Disabled', value: string(!active) }
         { name: 'AzureWebJobs.reconcile.Disabled', value: string(!active) }
+        { name: 'AzureWebJobs.outbox_relay.Disabled', value: string(!active) }
       ]
     }
   }

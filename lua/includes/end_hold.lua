@@ -22,6 +22,8 @@ local function end_hold(rec, now, status, reason)
   end
   rec.status = status
   rec.ended_at = now
+  rec.payment_token = nil  -- kept only while its payment message may need publishing again
+  rec.trace = nil
   rec.end_reason = reason
   redis.call('HSET', KEYS[3], rec.id, cjson.encode(rec))
   redis.call('ZREM', KEYS[4], rec.id)

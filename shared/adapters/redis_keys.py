@@ -25,6 +25,12 @@ def rate_key(event_id: str) -> str:
     return "rate:{" + event_id + "}"
 
 
+def outbox_key(event_id: str) -> str:
+    """checkout.lua's and outbox_due.lua's eighth key: orders whose payment message may not
+    be published yet (zset, scored by time)."""
+    return "outbox:{" + event_id + "}"
+
+
 def session_key(token_hash: str) -> str:
     return f"sess:{token_hash}"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
@@ -17,6 +17,7 @@ from shared.adapters.redis_keys import (
     INV,
     META,
     event_keys,
+    outbox_key,
     rate_key,
     sql_users_key,
 )
@@ -68,8 +69,13 @@ class RedisInventory:
 
     async def checkout(
         self, event_id: str, hold_id: str, user_id: str, order_id: str, now: int, pay_until: int,
+        payment_token: str, trace: Mapping[str, str],
     ) -> ScriptResult:
-        return await self._run("checkout", event_id, [hold_id, user_id, now, pay_until, order_id])
+        raw = await self._scripts["checkout"](
+            keys=[*event_keys(event_id), outbox_key(event_id)],
+            args=[hold_id, user_id, now, pay_until, order_id, payment_token,
+                  json.dumps(dict(trace))])
+        return _result(raw)
 
     async def commit(self, event_id: str, hold_id: str, order_id: str, now: int) -> ScriptResult:
         return await self._run("commit", event_id, [hold_id, order_id, now])

@@ -3,10 +3,16 @@ first answer and does nothing twice.
 
 The first request claims the key (per user) and stores its answer, success or 4xx, for 24 h;
 a concurrent duplicate waits for that answer; a key reused for a different request is
-refused with 422; a 5xx or crash releases the key so the client may retry. While Redis (the
-store of keys) is unreachable, keys are not enforced: the request runs once as sent (written down in
-docs/architecture.md; a checkout retry still finds its order, a hold retry may take a
-second hold, which expires).
+refused with 422; a 5xx or an exception releases the key so the client may retry.
+
+The claim is a lease: it lives ``LEASE_MS`` and a background task renews it while the request
+runs, so a slow request keeps it, and the claim of a request whose server died (kill -9, a
+lost instance) expires within seconds; a retry then runs the request again (hold and
+checkout are safe to repeat: a checkout of a hold in checkout answers its existing order).
+
+While Redis (the store of keys) is unreachable, keys are not enforced: the request runs once
+as sent (written down in docs/architecture.md; a checkout retry still finds its order, a
+hold retry may take a second hold, which expires).
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import Header, Request
@@ -25,8 +33,14 @@ from shared.errors import DomainError, StoreUnavailable
 from shared.models import Principal
 from shared.ports import IdempotencyStore, StoredResponse
 
+log = logging.getLogger(__name__)
+
 TTL_MS = 24 * 3600 * 1000
-WAIT_S = 10.0
+LEASE_MS = 10_000
+RENEW_S = 3.0  # well inside the lease, so one slow renewal does not lose it
+# A duplicate waits a little longer than one lease: when the first request's server died,
+# the duplicate takes the key over within its own request.
+WAIT_S = 12.0
 HEADER = "Idempotency-Key"
 # Declares the header in the OpenAPI document; the value is read from the request itself.
 IDEMPOTENCY_KEY = Header(alias=HEADER, max_length=200,
@@ -46,8 +60,9 @@ async def idempotent(request: Request, store: IdempotencyStore, user: Principal,
         request.method.encode() + b" " + request.url.path.encode() + b"\n" + body).hexdigest()
     slot = f"idem:{user.user_id}:{hashlib.sha256(key.encode()).hexdigest()}"
     deadline = time.monotonic() + WAIT_S
+    owner = uuid.uuid4().hex
     try:
-        stored = await store.begin(slot, fingerprint, TTL_MS)
+        stored = await store.begin(slot, fingerprint, owner, LEASE_MS)
     except StoreUnavailable:
         return await compute()
     while stored is not None:
@@ -63,15 +78,18 @@ async def idempotent(request: Request, store: IdempotencyStore, user: Principal,
                            field=HEADER, instance=request.url.path,
                            headers={"Retry-After": "1"})
         await asyncio.sleep(0.05)  # a duplicate in flight: wait for its answer
-        stored = await store.begin(slot, fingerprint, TTL_MS)
+        stored = await store.begin(slot, fingerprint, owner, LEASE_MS)
+    renewal = asyncio.create_task(_renew(store, slot, fingerprint, owner))
     try:
         response = await compute()
     except DomainError as exc:
         response = domain_problem(exc, request.url.path)
     except BaseException:
+        await _stop(renewal)
         with contextlib.suppress(StoreUnavailable):
             await store.abandon(slot)
         raise
+    await _stop(renewal)
     try:
         if response.status_code >= 500:
             await store.abandon(slot)
@@ -81,8 +99,25 @@ async def idempotent(request: Request, store: IdempotencyStore, user: Principal,
                 fingerprint=fingerprint, location=response.headers.get("location", "")),
                 TTL_MS)
     except StoreUnavailable:
-        pass  # Redis failed meanwhile: the answer stands; the key's pending marker expires
+        pass  # Redis failed meanwhile: the answer stands; the key's lease expires
     return response
+
+
+async def _renew(store: IdempotencyStore, slot: str, fingerprint: str, owner: str) -> None:
+    while True:
+        await asyncio.sleep(RENEW_S)  # the lease's heartbeat
+        try:
+            if not await store.renew(slot, fingerprint, owner, LEASE_MS):
+                log.warning("idempotency: the claim on %s was lost while its request ran", slot)
+                return
+        except Exception as exc:  # Redis briefly away: the next beat tries again
+            log.warning("idempotency: renewing %s failed: %s", slot, exc)
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def _replay(stored: StoredResponse) -> Response:

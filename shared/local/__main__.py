@@ -1,6 +1,7 @@
 """``python -m shared.local``: run the whole system on this machine (what ``make run`` does).
 
-Starts a redis-server child (unless REDIS_URL is set), migrates the SQLite ledger, creates
+Starts a redis-server child (unless REDIS_URL is set), restarted from its AOF whenever it
+dies (``redis_supervisor.py``), migrates the SQLite ledger, creates
 the admin account and demo events on an empty store, then serves the API and the SPA on
 http://127.0.0.1:7071 with the payments consumers and the reconciler: from ``WORKERS``
 processes (one per CPU core by default; ``shared.local.workers``), or in this process when
@@ -16,7 +17,9 @@ import sys
 
 from shared import telemetry
 from shared.local import demo
+from shared.local.keys import local_key
 from shared.local.redis_server import RedisServer
+from shared.local.redis_supervisor import RedisSupervisor
 from shared.local.stack import LocalStack
 from shared.local.workers import Workers, worker_count
 from shared.runtime import build_runtime
@@ -101,15 +104,20 @@ def main() -> int:
         print(exc, file=sys.stderr)
         return 2
     telemetry.configure(settings)
-    redis: RedisServer | None = None
+    redis: RedisSupervisor | None = None
     if not settings.redis_url:
-        redis = RedisServer(settings.data_dir / "redis")
+        redis = RedisSupervisor(RedisServer(settings.data_dir / "redis"))
         try:
             settings = settings.with_(redis_url=redis.start())
         except RuntimeError as exc:
             print(exc, file=sys.stderr)
             return 1
-        print(f"redis-server started on port {redis.port} (data in {redis.data_dir})", flush=True)
+        print(f"redis-server started on port {redis.server.port} "
+              f"(data in {redis.server.data_dir}; restarted if it dies)", flush=True)
+    if not settings.queue_token_secret:
+        # Every worker process, and the next run, must verify the admission tokens it signs.
+        settings = settings.with_(
+            queue_token_secret=local_key(settings.data_dir, "queue-token.key"))
     try:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:

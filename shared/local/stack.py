@@ -1,11 +1,11 @@
 """The local stack in one event loop: the API under uvicorn, the payments consumer and the
-dead-letter consumer on the Redis Stream, and the reconciler every few seconds. The local
-host runs it in the foreground (or one per worker process, see ``workers``); the tests run
-it in a thread.
+dead-letter consumer on the Redis Stream, the reconciler every few seconds and the checkout
+outbox relay every second. The local host runs it in the foreground (or one per worker
+process, see ``workers``); the tests run it in a thread.
 
 With several stacks at once (worker processes), each is one member of the payments consumer
-group, and the reconciler runs in whichever holds a Redis lease (``reconcile_lease``), so
-exactly one runs at a time and another takes over if its holder dies.
+group, and the reconciler (with the outbox relay) runs in whichever holds a Redis lease
+(``reconcile_lease``), so exactly one runs at a time and another takes over if its holder dies.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 UVICORN_MAX_HEAD_BYTES = 64 * 1024
+
+OUTBOX_RELAY_INTERVAL_S = 1.0
 
 
 class _Server(uvicorn.Server):
@@ -120,6 +122,21 @@ class LocalStack:
             if self.reconciling:
                 with contextlib.suppress(Exception):
                     await lease.release()
+    async def _every(self, seconds: float, name: str,
+                     step: Callable[[int], Awaitable[object]]) -> None:
+        while not self._stop.is_set():
+            try:
+                await step(self.runtime.clock())
+            except Exception:
+                log.exception("%s pass failed", name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), seconds)
+
+    async def _relay_outbox(self, now: int) -> None:
+        # Relaying is idempotent (publishes are deduplicated), but one relay is enough: the
+        # stack that holds the reconciler's lease, or a stack that runs alone.
+        if not self._lease or self.reconciling:
+            await self.runtime.outbox_relay.run_once(now)
 
     async def _hold_lease(self, lease: Any) -> bool:
         """Take or renew the reconciler lease; True while this stack holds it."""
@@ -140,6 +157,8 @@ class LocalStack:
         self._stop = asyncio.Event()
         tasks = [asyncio.create_task(c.run(self._stop)) for c in self.consumers]
         tasks.append(asyncio.create_task(self._reconcile_loop()))
+        tasks.append(asyncio.create_task(self._every(
+            OUTBOX_RELAY_INTERVAL_S, "outbox relay", self._relay_outbox)))
         try:
             await self.server.serve(sockets=sockets)
         finally:

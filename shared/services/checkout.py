@@ -1,9 +1,12 @@
 """Checkout: turn a hold into a pending order and queue its payment.
 
-The hold moves to checkout (one script) and gets its order id; the payment request is
-published with ``message_id = order_id``. A retry of the same checkout finds the same order
-id and publishes again, which the queue's duplicate detection and the idempotent finalize
-handler absorb; so a failed publish is answered 503 and is safe to retry.
+The hold moves to checkout (one script), gets its order id and enters the checkout outbox
+in the same step; the payment request is then published with ``message_id = order_id`` and
+the order leaves the outbox. If the server dies between the two, or the queue refuses, the
+outbox relay (``services/outbox.py``) publishes it a few seconds later; so a failed publish
+still answers 202 (the order is pending and will be paid). A retry of the same checkout
+finds the same order id and publishes again, which the queue's duplicate detection and the
+idempotent finalize handler absorb.
 
 A hold taken in degraded mode (SQL, ``ids.is_degraded_id``) checks out in SQL: the payment
 message goes to the SQL outbox in the checkout's transaction, so a queue that is down
@@ -17,10 +20,10 @@ from collections.abc import Callable
 
 from opentelemetry.trace import SpanKind
 
-from shared import ids, telemetry
-from shared.errors import DependencyUnavailable, HoldExpired, HoldNotActive, NotFound
+from shared import faults, ids, telemetry
+from shared.errors import HoldExpired, HoldNotActive, NotFound
 from shared.models import Hold, HoldStatus, PaymentRequest, Principal
-from shared.ports import InventoryStore, PaymentBus, ScriptResult
+from shared.ports import CheckoutOutbox, InventoryStore, PaymentBus, ScriptResult
 from shared.services.degraded import DegradedPurchases
 from shared.services.limits import Limits
 from shared.settings import Settings
@@ -29,11 +32,13 @@ log = logging.getLogger(__name__)
 
 
 class CheckoutService:
-    def __init__(self, store: InventoryStore, bus: PaymentBus, settings: Settings,
-                 clock: Callable[[], int], limits: Limits | None = None,
+    def __init__(self, store: InventoryStore, bus: PaymentBus, outbox: CheckoutOutbox,
+                 settings: Settings, clock: Callable[[], int],
+                 limits: Limits | None = None,
                  degraded: DegradedPurchases | None = None) -> None:
         self._store = store
         self._bus = bus
+        self._outbox = outbox
         self._settings = settings
         self._clock = clock
         self._limits = limits
@@ -52,14 +57,16 @@ class CheckoutService:
         if self._limits:
             await self._limits.checkout_attempt(user.user_id)
         now = self._clock()
+        trace = telemetry.inject()
         result: ScriptResult
         if ids.is_degraded_id(hold_id) and self._degraded is not None:
             result = await self._degraded.checkout(hold_id, user.user_id, payment_token)
         else:
             result = await self._store.checkout(
                 event_id, hold_id, user.user_id, ids.new_child_id(event_id), now,
-                now + self._settings.payment_window_seconds * 1000,
+                now + self._settings.payment_window_seconds * 1000, payment_token, trace,
             )
+        faults.crash_point("checkout-script")
         if not result.ok:
             if result.error == "expired":
                 raise HoldExpired("the hold expired before checkout; its tickets were released")
@@ -73,13 +80,16 @@ class CheckoutService:
         request = PaymentRequest(
             order_id=hold.order_id, hold_id=hold.id, event_id=event_id, user_id=user.user_id,
             items=hold.items, amount=hold.total, currency=hold.currency,
-            payment_token=payment_token, created_at=now, trace=telemetry.inject(),
+            payment_token=payment_token, created_at=now, trace=trace,
         )
         try:
             await self._bus.publish(request)
-        except Exception as exc:
-            log.warning("checkout: publishing %s failed: %s", hold.order_id, exc)
-            raise DependencyUnavailable(
-                "the payments queue is unavailable; retry the checkout (same order)",
-                field="payments-queue") from exc
+        except Exception as exc:  # the order is in the outbox: the relay publishes it
+            log.warning("checkout: publishing %s failed, left to the outbox relay: %s",
+                        hold.order_id, exc)
+            return hold
+        try:
+            await self._outbox.ack(event_id, hold.order_id)
+        except Exception as exc:  # a later relay pass publishes it again (deduplicated)
+            log.warning("checkout: removing %s from the outbox failed: %s", hold.order_id, exc)
         return hold

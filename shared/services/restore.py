@@ -159,7 +159,8 @@ class RestoreService:
         if taken.ok:
             moved = await self._store.checkout(
                 request.event_id, request.hold_id, request.user_id, request.order_id, now,
-                now + self._settings.payment_window_seconds * 1000)
+                now + self._settings.payment_window_seconds * 1000, request.payment_token,
+                request.trace)
             if moved.ok:
                 report.resumed.append(request.order_id)
                 return

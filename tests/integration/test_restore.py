@@ -213,7 +213,7 @@ async def test_queued_checkouts_resume_when_the_queue_survived(
     """As in Azure: the queue outlives Redis. A queued checkout gets its hold back and is
     paid once; one whose tickets were taken meanwhile fails, and nothing is oversold."""
     bus = RedisStreamBus(queue_redis, rt.settings.payments_queue)
-    checkout = CheckoutService(rt.store, bus, rt.settings, rt.clock)
+    checkout = CheckoutService(rt.store, bus, rt.outbox, rt.settings, rt.clock)
     event = await make_event(rt, {"GA": 6})
     ga = type_id(event, "GA")
     _, first = await make_buyer(rt)
@@ -274,7 +274,7 @@ async def test_reload_rebuilds_availability_redis_still_has(
     """After a point-in-time restore of the ledger, Redis is ahead of it: ``--reload`` makes
     availability follow the ledger again, keeping the holds Redis still has."""
     bus = RedisStreamBus(queue_redis, rt.settings.payments_queue)
-    checkout = CheckoutService(rt.store, bus, rt.settings, rt.clock)
+    checkout = CheckoutService(rt.store, bus, rt.outbox, rt.settings, rt.clock)
     event = await make_event(rt, {"GA": 6})
     ga = type_id(event, "GA")
     _, buyer = await make_buyer(rt)

@@ -85,6 +85,7 @@ EVERY_VARIABLE: dict[str, tuple[str, Any]] = {
     "FORWARDED_HOPS": ("2", 2),
     "BREAKER_FAILURES": ("5", 5),
     "WORKERS": ("3", 3),
+    "OUTBOX_RELAY_SCHEDULE": ("*/5 * * * * *", "*/5 * * * * *"),
     "QUEUE_TOKEN_SECRET": ("k" * 32, "k" * 32),
     "QUEUE_ADMISSION_SECONDS": ("300", 300),
     "QUEUE_DEFAULT_ADMIT_PER_MINUTE": ("600", 600),

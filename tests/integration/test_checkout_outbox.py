@@ -1,0 +1,70 @@
+"""The checkout outbox against real Redis, the real stack over HTTP and a real ledger: a
+checkout whose publish never happened (its server died after checkout.lua) is published by
+the relay within seconds and paid once; the API's own publish takes the order out of the
+outbox; entries of holds that left checkout are dropped."""
+
+from __future__ import annotations
+
+from shared.adapters.simulated_gateway import SimulatedGateway
+from shared.models import LineItem, OrderStatus, now_ms
+from shared.runtime import Runtime
+from tests.support import (
+    Clock,
+    Live,
+    assert_invariant,
+    eventually,
+    make_buyer,
+    make_event,
+    type_id,
+)
+
+
+async def test_a_checkout_whose_publish_never_happened_is_relayed_and_paid_once(
+        rt: Runtime, live: Live) -> None:
+    event = await make_event(rt, {"GA": 10})
+    _, user = await make_buyer(rt)
+    hold = await rt.holds.create(user, event.id, [LineItem(type_id(event, "GA"), 2)])
+    now = now_ms()
+    # checkout.lua alone, as a server killed right after it would leave things.
+    result = await rt.store.checkout(event.id, hold.id, user.user_id, f"{event.id}.dead1",
+                                     now, now + 900_000, "tok_visa", {})
+    assert result.ok
+    assert await rt.outbox.pending(event.id) == 1
+
+    async def confirmed() -> bool:
+        order = await rt.ledger.get_order(f"{event.id}.dead1")
+        return order is not None and order.status == OrderStatus.CONFIRMED
+
+    await eventually(confirmed, limit=60)  # the live stack's relay and consumer do it
+    assert await rt.outbox.pending(event.id) == 0
+    assert isinstance(rt.gateway, SimulatedGateway)
+    assert rt.gateway.stats() == {"charged": 1, "refunded": 0}
+    committed = await rt.store.get_hold(event.id, hold.id)
+    assert committed is not None and committed.status == "committed"
+    await assert_invariant(rt, event.id)
+
+
+async def test_the_api_publish_empties_the_outbox_and_ended_holds_are_dropped(
+        rt: Runtime, clock: Clock) -> None:
+    event = await make_event(rt, {"GA": 10})
+    _, user = await make_buyer(rt)
+    ga = type_id(event, "GA")
+    paid = await rt.holds.create(user, event.id, [LineItem(ga, 1)])
+    await rt.checkout.checkout(user, paid.id, "tok_visa")
+    assert await rt.outbox.pending(event.id) == 0  # published, so taken out
+
+    lost = await rt.holds.create(user, event.id, [LineItem(ga, 1)])
+    result = await rt.store.checkout(event.id, lost.id, user.user_id, f"{event.id}.lost1",
+                                     clock(), clock() + 900_000, "tok_visa", {})
+    assert result.ok
+    # Not due yet: the checkout that wrote it may still be publishing.
+    assert (await rt.outbox_relay.run_once(clock())).published == 0
+    # The hold leaves checkout (here: released, as the reconciler would after its window).
+    released = await rt.store.release(event.id, lost.id, None, clock(), "payment_timeout",
+                                      allow_checkout=True)
+    assert released.ok
+    report = await rt.outbox_relay.run_once(clock.advance(5))
+    assert report.published == 0 and await rt.outbox.pending(event.id) == 0
+    record = await rt.redis.hget(f"holds:{{{event.id}}}", lost.id)
+    assert record is not None and "tok_visa" not in record  # the token left with the hold
+    await assert_invariant(rt, event.id)
