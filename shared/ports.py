@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from shared.door import DoorCounts, Scan, StaffMember
 from shared.models import (
     Charge,
     Event,
@@ -296,3 +297,30 @@ class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
 
     def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+class DoorLedger(Protocol):
+    """Door staff grants and exactly-once check-ins (issue 16)."""
+
+    async def add_staff(self, event_id: str, user_id: str, granted_by: str, now: int) -> bool:
+        """True when newly granted; False when the user already was staff there."""
+        ...
+
+    async def remove_staff(self, event_id: str, user_id: str) -> bool: ...
+
+    async def staff_of_event(self, event_id: str) -> list[StaffMember]: ...
+
+    async def events_of_staff(self, user_id: str) -> list[str]: ...
+
+    async def is_staff(self, event_id: str, user_id: str) -> bool: ...
+
+    async def check_in(self, ticket_id: str, event_id: str, by: str, now: int) -> Scan:
+        """Admit the ticket unless it was admitted before (atomic: of concurrent calls for
+        one ticket exactly one answers ADMITTED)."""
+        ...
+
+    async def door_counts(self, event_id: str) -> DoorCounts: ...
+
+    async def checkins_of(self, ticket_ids: Sequence[str]) -> dict[str, int]:
+        """Ticket id -> checked-in time (epoch ms) for those admitted."""
+        ...

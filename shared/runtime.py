@@ -22,13 +22,16 @@ from shared.adapters.redis_store import RedisInventory
 from shared.adapters.redis_stream_bus import RedisStreamBus, StreamNames
 from shared.adapters.servicebus_bus import ServiceBusBus
 from shared.adapters.simulated_gateway import SimulatedGateway
+from shared.adapters.sql_door import SqlDoor
 from shared.adapters.sql_ledger import SqlLedger
 from shared.adapters.sqlite_catalog import SqliteCatalog
+from shared.adapters.ticket_key import ticket_key
 from shared.models import now_ms
 from shared.ports import PaymentBus, PaymentGateway
 from shared.services.accounts import AccountService
 from shared.services.catalog import CatalogService
 from shared.services.checkout import CheckoutService
+from shared.services.door import DoorService
 from shared.services.finalize import Finalizer
 from shared.services.holds import HoldService
 from shared.services.inventory import InventoryService
@@ -95,6 +98,7 @@ class Runtime:
     idempotency: RedisIdempotency
     revocations: RedisRevocationFeed
     clock: Callable[[], int]
+    door: DoorService
 
     @property
     def stream_names(self) -> StreamNames:
@@ -155,4 +159,6 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
         catalog=CatalogService(catalog_store, ledger, inventory, settings, clock, ledger),
         limits=limits, idempotency=RedisIdempotency(redis), revocations=revocations,
         clock=clock,
+        door=DoorService(SqlDoor(ledger), ledger, catalog_store, ledger, ticket_key(settings),
+                         clock),
     )

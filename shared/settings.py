@@ -222,6 +222,13 @@ class Settings(BaseSettings):
                            "(InstrumentationKey=...;IngestionEndpoint=...)"})
     otel_service_name: str = Field(
         "leap-ticketing", min_length=1, description="service name on exported telemetry")
+    # Tickets.
+    ticket_signing_key: str = Field(
+        "", repr=False,
+        description="HMAC key of ticket codes, base64 (32+ bytes); in Azure a Key Vault "
+                    "reference",
+        json_schema_extra={"shown_default": "(a key file kept in the data dir)",
+                           "allowed": "base64, 32+ bytes"})
     # Local host.
     host: str = Field("127.0.0.1", min_length=1, description="local host: address")
     port: int = Field(7071, ge=1, le=65_535, description="local host: port")

@@ -31,10 +31,17 @@ def _v2_audit_log(conn: sa.Connection) -> None:
     t.audit_log.create(conn)
 
 
+def _v20_door_checkin(conn: sa.Connection) -> None:
+    t.event_staff.create(conn)
+    t.ticket_checkins.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "ledger: users, sessions, ticket_inventory, orders, tickets, payments",
               _v1_ledger),
     Migration(2, "audit_log of admin actions", _v2_audit_log),
+    # Numbered from 20 while other branches add theirs; the lead renumbers on merge.
+    Migration(20, "event_staff and ticket_checkins (door check-in)", _v20_door_checkin),
 )
 
 

@@ -106,3 +106,27 @@ payments = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),  # charged | refunded
     sa.Column("created_at", MS, nullable=False),
 )
+
+# Door staff (issue 16): who may check tickets in at which event, granted by an organiser.
+event_staff = sa.Table(
+    "event_staff",
+    metadata,
+    sa.Column("event_id", sa.String(64), primary_key=True),
+    sa.Column("user_id", ID, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("granted_by", ID, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("granted_at", MS, nullable=False),
+    sa.Index("ix_event_staff_user", "user_id"),
+)
+
+# One row per admitted ticket (issue 16). The primary key makes check-in exactly-once: of
+# any number of concurrent scans, one insert wins and the rest read the winner's row. A
+# table of its own (not columns on ``tickets``) keeps the tickets table untouched.
+ticket_checkins = sa.Table(
+    "ticket_checkins",
+    metadata,
+    sa.Column("ticket_id", ID, sa.ForeignKey("tickets.id"), primary_key=True),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("checked_in_at", MS, nullable=False),
+    sa.Column("checked_in_by", ID, sa.ForeignKey("users.id"), nullable=False),
+    sa.Index("ix_ticket_checkins_event", "event_id"),
+)

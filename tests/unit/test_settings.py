@@ -96,6 +96,7 @@ EVERY_VARIABLE: dict[str, tuple[str, Any]] = {
                                               "InstrumentationKey=00000000-0000-0000-0000-"
                                               "000000000000;IngestionEndpoint=https://x/"),
     "OTEL_SERVICE_NAME": ("leap-api", "leap-api"),
+    "TICKET_SIGNING_KEY": ("a2V5a2V5", "a2V5a2V5"),
     "HOST": ("0.0.0.0", "0.0.0.0"),
     "PORT": ("8000", 8000),
     "STATIC_DIR": ("web", Path("web")),

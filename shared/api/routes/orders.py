@@ -12,9 +12,12 @@ router = APIRouter(prefix="/api", tags=["orders"])
 
 @router.get("/orders/{order_id}", response_model=OrderOut)
 async def get_order(order_id: str, rt: RuntimeDep, user: UserDep) -> OrderOut:
-    return OrderOut.of(await rt.orders.get(user, order_id))
+    order = await rt.orders.get(user, order_id)
+    return OrderOut.of(order, rt.door.code_of, await rt.door.checked_in(order))
 
 
 @router.get("/me/orders", response_model=OrdersOut)
 async def my_orders(rt: RuntimeDep, user: UserDep) -> OrdersOut:
-    return OrdersOut(items=[OrderOut.of(o) for o in await rt.orders.mine(user)])
+    mine = await rt.orders.mine(user)
+    admitted = await rt.door.checked_in(*mine)
+    return OrdersOut(items=[OrderOut.of(o, rt.door.code_of, admitted) for o in mine])
