@@ -93,10 +93,23 @@ export interface Hold {
   currency: string; expires_at: string; order_id: string | null;
   promo_code: string | null; discount: number;
 }
-export interface Ticket { id: string; ticket_type_id: string; code: string; seat_id: string | null }
+export interface Ticket {
+  id: string; ticket_type_id: string; code: string; reference: string;
+  state: "valid" | "checked_in" | "refunded"; checked_in_at: string | null; seat_id: string | null;
+}
 export interface Order {
   order_id: string; event_id: string; hold_id: string; status: "pending" | "confirmed" | "failed";
   reason: string | null; tickets: Ticket[]; total: number; currency: string; created_at: string;
 }
 export interface User { user_id: string; email: string; display_name: string; role: string }
 export interface Session { token: string; expires_at: string; user: User }
+
+// Door check-in (staff granted per event by an organiser).
+export type ScanResult = "admitted" | "already_checked_in" | "refunded" | "wrong_event" | "forged" | "unknown_ticket";
+export interface Scan {
+  result: ScanResult; admitted: boolean; ticket_id: string | null; event_id: string | null;
+  ticket_type_id: string | null; checked_in_at: string | null; checked_in_by: string | null;
+}
+export interface DoorCounts { checked_in: number; tickets: number }
+export interface DoorEvent { id: string; name: string; starts_at: string; venue: string; timezone: string }
+export interface StaffMember { user_id: string; email: string; display_name: string; granted_at: string }

@@ -138,6 +138,13 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
         </div>
         {eventId && status === "cancelled" && <p role="status">This event is cancelled: it is no longer listed or sold.</p>}
       </form>
+      {eventId && (
+        <nav aria-label="At the door" className="door-links">
+          <a href={`/admin/events/${eventId}/staff`} onClick={(e) => { e.preventDefault(); navigate(`/admin/events/${eventId}/staff`); }}>Door staff</a>
+          {" · "}
+          <a href={`/door/${eventId}`} onClick={(e) => { e.preventDefault(); navigate(`/door/${eventId}`); }}>Door check-in</a>
+        </nav>
+      )}
     </Page>
   );
 }
