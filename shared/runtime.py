@@ -12,6 +12,7 @@ from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 
+from shared.adapters import pdf_tickets
 from shared.adapters.argon2_hasher import Argon2Hasher
 from shared.adapters.cosmos_catalog import CosmosCatalog
 from shared.adapters.redis_catalog_cache import CachedCatalog
@@ -36,6 +37,7 @@ from shared.services.finalize import Finalizer
 from shared.services.holds import HoldService
 from shared.services.inventory import InventoryService
 from shared.services.limits import Limits
+from shared.services.order_documents import OrderDocuments
 from shared.services.orders import OrderService
 from shared.services.reconcile import Reconciler
 from shared.settings import Settings
@@ -99,6 +101,7 @@ class Runtime:
     revocations: RedisRevocationFeed
     clock: Callable[[], int]
     door: DoorService
+    documents: OrderDocuments
 
     @property
     def stream_names(self) -> StreamNames:
@@ -146,12 +149,15 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
                           parallelism=settings.argon2_parallelism)
     limits = Limits(RedisRateLimiter(redis), settings, clock)
     revocations = RedisRevocationFeed(redis)
+    door = DoorService(SqlDoor(ledger), ledger, catalog_store, ledger, ticket_key(settings),
+                       clock)
+    orders = OrderService(store, ledger)
     return Runtime(
         settings=settings, redis=redis, ledger=ledger, catalog_store=catalog_store,
         gateway=gateway, bus=bus, store=store, inventory=inventory,
         holds=HoldService(store, inventory, settings, clock, limits),
         checkout=CheckoutService(store, bus, settings, clock, limits),
-        orders=OrderService(store, ledger),
+        orders=orders,
         finalizer=finalizer,
         reconciler=Reconciler(store, ledger, inventory, finalizer, settings),
         accounts=AccountService(ledger, ledger, RedisSessionCache(redis), hasher, settings,
@@ -159,6 +165,6 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
         catalog=CatalogService(catalog_store, ledger, inventory, settings, clock, ledger),
         limits=limits, idempotency=RedisIdempotency(redis), revocations=revocations,
         clock=clock,
-        door=DoorService(SqlDoor(ledger), ledger, catalog_store, ledger, ticket_key(settings),
-                         clock),
+        door=door,
+        documents=OrderDocuments(orders, catalog_store, door, pdf_tickets.render),
     )

@@ -208,6 +208,25 @@ class TicketOut(BaseModel):
     seat_id: str | None = None
 
 
+class OrderEventOut(BaseModel):
+    """The event an order is for, as "My orders" lists it."""
+
+    id: str
+    name: str
+    starts_at: str
+    venue: str
+    city: str
+    address: str
+    timezone: str
+    image_url: str
+
+    @classmethod
+    def of(cls, e: Event) -> OrderEventOut:
+        return cls(id=e.id, name=e.name, starts_at=e.starts_at, venue=e.venue.name,
+                   city=e.venue.city, address=e.venue.address, timezone=e.venue.timezone,
+                   image_url=e.image_url)
+
+
 class OrderOut(BaseModel):
     order_id: str
     event_id: str
@@ -218,10 +237,12 @@ class OrderOut(BaseModel):
     total: int
     currency: str
     created_at: str
+    event: OrderEventOut | None = None
 
     @classmethod
     def of(cls, o: Order, code_of: Callable[[str, str], str],
-           checked_in: Mapping[str, int] | None = None) -> OrderOut:
+           checked_in: Mapping[str, int] | None = None, event: Event | None = None
+           ) -> OrderOut:
         """``code_of(ticket id, event id)`` signs a ticket's code; ``checked_in`` maps the
         admitted tickets to their check-in times."""
         admitted = checked_in or {}
@@ -238,7 +259,8 @@ class OrderOut(BaseModel):
                        code=code_of(t.id, t.event_id), reference=t.code, state=state(t.id),
                        checked_in_at=iso(admitted[t.id]) if t.id in admitted else None,
                        seat_id=t.seat_id) for t in o.tickets],
-                   total=o.total, currency=o.currency, created_at=iso(o.created_at))
+                   total=o.total, currency=o.currency, created_at=iso(o.created_at),
+                   event=OrderEventOut.of(event) if event else None)
 
 
 class OrdersOut(BaseModel):

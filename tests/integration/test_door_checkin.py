@@ -5,6 +5,8 @@ refunded and other events' tickets are turned away."""
 from __future__ import annotations
 
 import asyncio
+import re
+import zlib
 from typing import Any
 
 import httpx
@@ -141,3 +143,47 @@ async def test_granting_staff_names_the_bad_field(rt: Runtime, live: Live) -> No
                                  json={"email": "a@example.com"})).status_code == 404
         assert (await buyer.post(url, json={"email": "a@example.com"})).status_code == 403
         assert (await admin.get(url)).json() == {"items": []}
+
+
+def _pdf_text(pdf: bytes) -> bytes:
+    """The text a PDF shows, run together (fpdf2 compresses its content streams, and wraps
+    a long code over several lines)."""
+    streams = b"".join(zlib.decompress(m.group(1)) for m in re.finditer(
+        rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S))
+    return b"".join(re.findall(rb"\((.*?)\) Tj", streams))
+
+
+async def test_my_orders_show_the_event_and_tickets_download_as_pdf_and_ics(
+        rt: Runtime, live: Live) -> None:
+    event = await make_event(rt, {"GA": 5}, name="Calendar, Night; \\ Late")
+    token, _ = await make_buyer(rt)
+    stranger, _ = await make_buyer(rt)
+    async with live.client(token) as buyer, live.client(stranger) as other:
+        order = await buy(buyer, event.id, type_id(event, "GA"), 2)
+        item = (await buyer.get("/api/me/orders")).json()["items"][0]
+        assert item["event"] == {
+            "id": event.id, "name": event.name, "starts_at": event.starts_at,
+            "venue": "Test Hall", "city": "Lisbon", "address": "1 Test St",
+            "timezone": event.venue.timezone, "image_url": event.image_url}
+        assert [t["state"] for t in item["tickets"]] == ["valid", "valid"]
+
+        pdf = await buyer.get(f"/api/orders/{order['order_id']}/tickets.pdf")
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF") and pdf.content.count(b"/Type /Page\n") == 2
+        text = _pdf_text(pdf.content)
+        for t in order["tickets"]:
+            assert t["code"].encode() in text and t["reference"].encode() in text
+
+        ics = await buyer.get(f"/api/orders/{order['order_id']}/calendar.ics")
+        assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
+        lines = ics.text.replace("\r\n ", "").split("\r\n")
+        assert "SUMMARY:Calendar\\, Night\\; \\\\ Late" in lines
+        start = event.starts_at.replace("-", "").replace(":", "").split(".")[0].rstrip("Z")
+        assert f"DTSTART:{start}Z" in lines
+        assert all(len(line.encode()) <= 75 for line in ics.text.split("\r\n"))
+
+        # Someone else's order has no documents for them.
+        for path in ("tickets.pdf", "calendar.ics"):
+            assert (await other.get(f"/api/orders/{order['order_id']}/{path}")
+                    ).status_code == 404
+    await assert_invariant(rt, event.id)
