@@ -1,10 +1,14 @@
-"""Door check-in in a real browser: an organiser adds door staff on the event's page; the
-staff member opens the check-in page and types ticket codes (the camera's fallback): a valid
-ticket turns the screen green once, a second scan and a forged code turn it red."""
+"""After the purchase, in a real browser. My orders: the event of each order, upcoming and
+past; the order page's tickets with QR codes and states; the PDF and .ics downloads. Door
+check-in: an organiser adds door staff on the event's page; the staff member opens the
+check-in page and types ticket codes (the camera's fallback): a valid ticket turns the
+screen green once, a second scan and a forged code turn it red."""
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -81,3 +85,40 @@ def test_staff_check_tickets_in_by_typing_the_code(page: Page, host: Host) -> No
     scan(codes[1])
     expect(verdict).to_contain_text("Valid: let them in")
     expect(page.get_by_text("2 of 2 tickets checked in")).to_be_visible()
+
+
+def test_my_orders_show_the_event_and_the_order_page_offers_pdf_and_calendar(
+        page: Page, host: Host, tmp_path: Path) -> None:
+    event = create_event(host, 10, "Orders Evening")
+    email, password = host.buyer("ida")
+    token = host.token(email, password)
+    codes = confirmed_codes(host, token, event, 2)
+    admin = host.token("admin@example.com", "admin-password")
+    with host.api() as c:
+        c.post(f"/api/admin/events/{event['id']}/staff", headers={
+            "authorization": f"Bearer {admin}"}, json={"email": email}).raise_for_status()
+        c.post(f"/api/staff/events/{event['id']}/checkins", headers={
+            "authorization": f"Bearer {token}"}, json={"code": codes[0]}).raise_for_status()
+
+    log_in(page, host, email, password, "/me/orders")
+    upcoming = page.get_by_role("region", name="Upcoming")
+    expect(upcoming.get_by_role("link", name=re.compile("Orders Evening"))).to_be_visible()
+    # The venue's local time (Lisbon, summer): 20:00 WEST for 19:00 UTC.
+    expect(upcoming.get_by_text(re.compile(r"20:00 .*Browser Hall, Porto"))).to_be_visible()
+    audit(page)
+    upcoming.get_by_role("link", name=re.compile("Orders Evening")).click()
+    expect(page.get_by_role("heading", name="You're going!")).to_be_visible()
+    expect(page.get_by_role("img", name="QR code for ticket")).to_have_count(2)
+    expect(page.locator(".ticket-state")).to_have_text(["Checked in", "Valid"])
+    with page.expect_download() as pdf:
+        page.get_by_role("button", name="Download tickets (PDF)").click()
+    saved = tmp_path / "tickets.pdf"
+    pdf.value.save_as(saved)
+    assert pdf.value.suggested_filename == "tickets.pdf"
+    assert saved.read_bytes().startswith(b"%PDF")
+    with page.expect_download() as ics:
+        page.get_by_role("button", name="Add to calendar (.ics)").click()
+    ics.value.save_as(tmp_path / "event.ics")
+    text = (tmp_path / "event.ics").read_text()
+    assert "SUMMARY:Orders Evening" in text and "DTSTART:20270501T190000Z" in text
+    audit(page)
