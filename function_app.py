@@ -4,7 +4,8 @@ One function app holds the whole back end:
 - ``http_app_func``: every HTTP route, served by the FastAPI app through AsgiFunctionApp;
 - ``payments``: Service Bus trigger on queue ``payments`` -> ``finalize.handle``;
 - ``payments_deadletter``: the queue's dead-letter queue -> ``finalize.handle_dead_letter``;
-- ``reconcile``: timer trigger (schedule from the RECONCILE_SCHEDULE app setting).
+- ``reconcile``: timer trigger (schedule from the RECONCILE_SCHEDULE app setting);
+- ``send_emails``: timer trigger (MAIL_SCHEDULE) sending the ledger's email outbox.
 
 The Service Bus triggers use the host's auto-completion: returning completes the message,
 raising abandons it, so the queue redelivers it until its max delivery count and then
@@ -29,6 +30,7 @@ from shared.settings import Settings
 PAYMENTS_QUEUE = "payments"
 SERVICEBUS_CONNECTION = "SERVICEBUS_CONNECTION"  # app setting prefix (or __fullyQualifiedNamespace)
 RECONCILE_SCHEDULE = "%RECONCILE_SCHEDULE%"
+MAIL_SCHEDULE = "%MAIL_SCHEDULE%"
 
 log = logging.getLogger("leap.functions")
 
@@ -75,3 +77,13 @@ async def reconcile(timer: func.TimerRequest) -> None:
         log.warning("reconcile: running late (past due); one pass catches up on everything")
     report = await runtime().reconciler.run_once(now_ms())
     log.info("reconcile: %s", report)
+
+
+@app.function_name("send_emails")
+@app.timer_trigger(arg_name="timer", schedule=MAIL_SCHEDULE, run_on_startup=False,
+                   use_monitor=True)
+async def send_emails(timer: func.TimerRequest) -> None:
+    """Order confirmations from the outbox; a failed send stays there for the next pass."""
+    sent = await runtime().emails.send_due(limit=100)
+    if sent:
+        log.info("send_emails: sent %d", sent)

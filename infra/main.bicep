@@ -66,6 +66,10 @@ resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   tags: tags
 }
 
+@secure()
+@description('HMAC key of ticket codes, base64 of 32+ random bytes (`openssl rand -base64 32`). Stored in Key Vault; keep it the same on every deployment, or issued tickets stop scanning.')
+param ticketSigningKey string
+
 module resources 'resources.bicep' = {
   name: 'leap-resources'
   scope: rg
@@ -82,6 +86,7 @@ module resources 'resources.bicep' = {
     redisSku: redisSku
     sqlPitrDays: sqlPitrDays
     sqlLongTermRetention: sqlLongTermRetention
+    ticketSigningKey: ticketSigningKey
   }
 }
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from shared.door import DoorCounts, Scan, StaffMember
+from shared.mail import OutboxItem, OutgoingMail
 from shared.models import (
     Charge,
     Event,
@@ -324,3 +325,20 @@ class DoorLedger(Protocol):
     async def checkins_of(self, ticket_ids: Sequence[str]) -> dict[str, int]:
         """Ticket id -> checked-in time (epoch ms) for those admitted."""
         ...
+
+
+class EmailOutbox(Protocol):
+    """Emails written with what they announce, claimed with a lease, marked sent."""
+
+    async def claim_due(self, now: int, lease_ms: int, limit: int) -> list[OutboxItem]: ...
+
+    async def mark_sent(self, item: OutboxItem, now: int) -> None: ...
+
+    async def mark_failed(self, item: OutboxItem, error: str, retry_at: int) -> None: ...
+
+
+class MailSender(Protocol):
+    """A mail service. ``send`` returns once the service accepted the message; raising
+    means it did not, and the outbox retries."""
+
+    async def send(self, mail: OutgoingMail) -> None: ...

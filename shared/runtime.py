@@ -13,6 +13,7 @@ from typing import Any
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 
 from shared.adapters import pdf_tickets
+from shared.adapters.acs_mail import AcsMail
 from shared.adapters.argon2_hasher import Argon2Hasher
 from shared.adapters.cosmos_catalog import CosmosCatalog
 from shared.adapters.redis_catalog_cache import CachedCatalog
@@ -23,15 +24,18 @@ from shared.adapters.redis_store import RedisInventory
 from shared.adapters.redis_stream_bus import RedisStreamBus, StreamNames
 from shared.adapters.servicebus_bus import ServiceBusBus
 from shared.adapters.simulated_gateway import SimulatedGateway
+from shared.adapters.smtp_mail import SmtpMail
 from shared.adapters.sql_door import SqlDoor
+from shared.adapters.sql_email_outbox import SqlEmailOutbox
 from shared.adapters.sql_ledger import SqlLedger
 from shared.adapters.sqlite_catalog import SqliteCatalog
 from shared.adapters.ticket_key import ticket_key
 from shared.models import now_ms
-from shared.ports import PaymentBus, PaymentGateway
+from shared.ports import MailSender, PaymentBus, PaymentGateway
 from shared.services.accounts import AccountService
 from shared.services.catalog import CatalogService
 from shared.services.checkout import CheckoutService
+from shared.services.confirmation_email import ConfirmationEmails
 from shared.services.door import DoorService
 from shared.services.finalize import Finalizer
 from shared.services.holds import HoldService
@@ -102,6 +106,7 @@ class Runtime:
     clock: Callable[[], int]
     door: DoorService
     documents: OrderDocuments
+    emails: ConfirmationEmails
 
     @property
     def stream_names(self) -> StreamNames:
@@ -123,6 +128,12 @@ class Runtime:
             await inner.close()
         elif isinstance(inner, SqliteCatalog):
             inner.close()
+
+
+def mail_sender(settings: Settings) -> MailSender:
+    if settings.mail_backend == "acs":
+        return AcsMail(settings.acs_endpoint, settings.mail_from)
+    return SmtpMail(settings.smtp_host or "127.0.0.1", settings.smtp_port, settings.mail_from)
 
 
 def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
@@ -167,4 +178,9 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
         clock=clock,
         door=door,
         documents=OrderDocuments(orders, catalog_store, door, pdf_tickets.render),
+        emails=ConfirmationEmails(
+            SqlEmailOutbox(ledger), ledger, ledger, catalog_store, door, pdf_tickets.render,
+            mail_sender(settings),
+            public_url=lambda: settings.public_url or f"http://{settings.host}:{settings.port}",
+            mail_domain=settings.mail_from.rpartition("@")[2], clock=clock),
     )

@@ -36,12 +36,17 @@ def _v20_door_checkin(conn: sa.Connection) -> None:
     t.ticket_checkins.create(conn)
 
 
+def _v21_email_outbox(conn: sa.Connection) -> None:
+    t.email_outbox.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "ledger: users, sessions, ticket_inventory, orders, tickets, payments",
               _v1_ledger),
     Migration(2, "audit_log of admin actions", _v2_audit_log),
     # Numbered from 20 while other branches add theirs; the lead renumbers on merge.
     Migration(20, "event_staff and ticket_checkins (door check-in)", _v20_door_checkin),
+    Migration(21, "email_outbox (order confirmations)", _v21_email_outbox),
 )
 
 

@@ -130,3 +130,20 @@ ticket_checkins = sa.Table(
     sa.Column("checked_in_by", ID, sa.ForeignKey("users.id"), nullable=False),
     sa.Index("ix_ticket_checkins_event", "event_id"),
 )
+
+# Emails to send (issue 16), written in the same transaction as what they announce. One row
+# per (kind, order): the order's insert is the arbiter, so the row is written exactly once.
+# A sender claims a row with a lease (``claimed_until``) before sending and marks it sent.
+email_outbox = sa.Table(
+    "email_outbox",
+    metadata,
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("order_id", CHILD_ID, sa.ForeignKey("orders.id"), primary_key=True),
+    sa.Column("created_at", MS, nullable=False),
+    sa.Column("next_attempt_at", MS, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("claimed_until", MS, nullable=True),
+    sa.Column("sent_at", MS, nullable=True),
+    sa.Column("last_error", sa.Unicode(300), nullable=True),
+    sa.Index("ix_email_outbox_due", "sent_at", "next_attempt_at"),
+)

@@ -16,10 +16,11 @@ KEY_FILE = "ticket-signing.key"
 
 
 def _decode(text: str) -> bytes:
-    """A key written base64url (or standard base64), at least 32 bytes."""
-    text = text.strip()
+    """A key written base64url (or standard base64), at least 32 bytes. Strict: anything
+    else (an unresolved Key Vault reference, say) is refused, never read as key bytes."""
+    text = text.strip().replace("-", "+").replace("_", "/")
     try:
-        key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        key = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ValueError("TICKET_SIGNING_KEY: not base64") from exc
     if len(key) < KEY_BYTES:

@@ -16,9 +16,10 @@ def _functions() -> dict[str, list[dict[str, Any]]]:
             for f in function_app.app.get_functions()}
 
 
-def test_indexes_http_two_service_bus_triggers_and_a_timer() -> None:
+def test_indexes_http_two_service_bus_triggers_and_two_timers() -> None:
     fns = _functions()
-    assert set(fns) == {"http_app_func", "payments", "payments_deadletter", "reconcile"}
+    assert set(fns) == {"http_app_func", "payments", "payments_deadletter", "reconcile",
+                        "send_emails"}
 
     (http, _out) = fns["http_app_func"]
     assert http["type"] == "httpTrigger" and http["authLevel"] == "ANONYMOUS"
@@ -40,6 +41,10 @@ def test_indexes_http_two_service_bus_triggers_and_a_timer() -> None:
     assert timer["schedule"] == "%RECONCILE_SCHEDULE%"
     assert timer["runOnStartup"] is False
 
+    (mail,) = fns["send_emails"]
+    assert mail["type"] == "timerTrigger"
+    assert mail["schedule"] == "%MAIL_SCHEDULE%"
+
 
 def test_settings_files_match_the_bindings() -> None:
     host = json.loads((ROOT / "host.json").read_text())
@@ -50,6 +55,7 @@ def test_settings_files_match_the_bindings() -> None:
     assert "SERVICEBUS_CONNECTION" in local
     # NCRONTAB with seconds: six fields.
     assert len(local["RECONCILE_SCHEDULE"].split()) == 6
+    assert len(local["MAIL_SCHEDULE"].split()) == 6
     # Only emulator settings: no real account keys or passwords for Azure.
     assert "SharedAccessKey=SAS_KEY_VALUE" in local["SERVICEBUS_CONNECTION"]
     assert "UseDevelopmentEmulator=true" in local["SERVICEBUS_CONNECTION"]

@@ -58,3 +58,7 @@ def test_a_configured_key_wins_and_a_short_one_is_refused(tmp_path: Path) -> Non
     assert not (tmp_path / "ticket-signing.key").exists()
     with pytest.raises(ValueError, match="32 bytes"):
         ticket_key(Settings().with_(data_dir=tmp_path, ticket_signing_key="c2hvcnQ="))
+    # An unresolved Key Vault reference is not a key, however long.
+    with pytest.raises(ValueError, match="not base64"):
+        ticket_key(Settings().with_(data_dir=tmp_path, ticket_signing_key=(
+            "@Microsoft.KeyVault(SecretUri=https://kv-leap.vault.azure.net/secrets/ticket)")))
