@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import Host, audit
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Host, audit, new_page
 from tests.e2e.test_browser import create_event, log_in
 
 pytestmark = pytest.mark.e2e
@@ -122,3 +122,53 @@ def test_my_orders_show_the_event_and_the_order_page_offers_pdf_and_calendar(
     text = (tmp_path / "event.ics").read_text()
     assert "SUMMARY:Orders Evening" in text and "DTSTART:20270501T190000Z" in text
     audit(page)
+
+
+def qr_video(path: Path, code: str, width: int = 640, height: int = 480) -> Path:
+    """A Y4M clip of one ticket's QR code, for Chromium's fake camera (a few identical
+    frames; Chromium loops the file)."""
+    import segno
+
+    rows = [list(r) for r in segno.make_qr(code, error="m").matrix_iter(scale=1, border=4)]
+    scale = min(width, height) // len(rows)
+    left, top = (width - len(rows) * scale) // 2, (height - len(rows) * scale) // 2
+    luma = bytearray(b"\xff" * (width * height))
+    for y, row in enumerate(rows):
+        for x, dark in enumerate(row):
+            if dark:
+                for dy in range(scale):
+                    start = (top + y * scale + dy) * width + left + x * scale
+                    luma[start:start + scale] = b"\x00" * scale
+    chroma = b"\x80" * (width * height // 4)
+    with path.open("wb") as f:
+        f.write(f"YUV4MPEG2 W{width} H{height} F5:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(5):
+            f.write(b"FRAME\n" + bytes(luma) + chroma + chroma)
+    return path
+
+
+def test_the_camera_reads_a_ticket_and_admits_it(browser: Browser, host: Host,
+                                                 tmp_path: Path) -> None:
+    """Chromium's fake camera shows a ticket's QR code; the check-in page reads it (the
+    browser's BarcodeDetector, or the jsQR decoder where there is none) and admits it."""
+    event = create_event(host, 5, "Camera Night")
+    email, password = host.buyer("cam")
+    (code,) = confirmed_codes(host, host.token(email, password), event, 1)
+    clip = qr_video(tmp_path / "ticket.y4m", code)
+    # A second Chromium from the same Playwright (one sync Playwright per thread), with the
+    # clip as its camera.
+    camera = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=[
+        *CHROMIUM_ARGS, "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={clip}"])
+    try:
+        page = new_page(camera)
+        page.context.grant_permissions(["camera"], origin=host.base_url)
+        log_in(page, host, "admin@example.com", "admin-password", f"/door/{event['id']}")
+        expect(page.get_by_role("heading", name="Check in: Camera Night")).to_be_visible()
+        page.get_by_role("button", name="Scan with camera").click()
+        verdict = page.locator(".verdict")
+        expect(verdict).to_contain_text("Valid: let them in", timeout=30_000)
+        expect(page.get_by_text("1 of 1 tickets checked in")).to_be_visible()
+        audit(page)
+    finally:
+        camera.close()

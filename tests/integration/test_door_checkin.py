@@ -187,3 +187,29 @@ async def test_my_orders_show_the_event_and_tickets_download_as_pdf_and_ics(
             assert (await other.get(f"/api/orders/{order['order_id']}/{path}")
                     ).status_code == 404
     await assert_invariant(rt, event.id)
+
+
+async def test_a_ticket_of_an_order_no_longer_confirmed_is_turned_away(
+        rt: Runtime, live: Live) -> None:
+    """Until refunds exist (issue 15), an order set to failed in the ledger stands in for a
+    refunded one: its genuine codes are refused as refunded, and its tickets show so."""
+    import sqlalchemy as sa
+
+    from shared.adapters.sql_schema import orders
+
+    event = await make_event(rt, {"GA": 3})
+    admin_token, _ = await make_buyer(rt, role="admin")
+    buyer_token, _ = await make_buyer(rt)
+    async with live.client(buyer_token) as buyer, live.client(admin_token) as admin:
+        order = await buy(buyer, event.id, type_id(event, "GA"), 1)
+        with rt.ledger.engine.begin() as c:
+            c.execute(sa.update(orders).where(orders.c.id == order["order_id"])
+                      .values(status="failed"))
+        answer = (await admin.post(f"/api/staff/events/{event.id}/checkins",
+                                   json={"code": order["tickets"][0]["code"]})).json()
+        assert (answer["result"], answer["admitted"]) == ("refunded", False)
+        again = (await buyer.get(f"/api/orders/{order['order_id']}")).json()
+        assert [t["state"] for t in again["tickets"]] == ["refunded"]
+        assert (await admin.get(f"/api/staff/events/{event.id}/checkins")).json() == {
+            "checked_in": 0, "tickets": 0}
+    await assert_invariant(rt, event.id)
