@@ -7,7 +7,8 @@ One function app holds the whole back end:
 - ``payments_deadletter``: the queue's dead-letter queue -> ``finalize.handle_dead_letter``;
 - ``reconcile``: timer trigger (schedule from the RECONCILE_SCHEDULE app setting);
 - ``outbox_relay``: timer trigger (OUTBOX_RELAY_SCHEDULE, every few seconds) publishing the
-  payment messages whose checkout died before its publish (``services/outbox.py``).
+  payment messages whose checkout died before its publish (``services/outbox.py``);
+- ``send_emails``: timer trigger (MAIL_SCHEDULE) sending the ledger's email outbox.
 
 The Service Bus triggers bind SDK types (``azurefunctions-extensions-bindings-servicebus``:
 ``ServiceBusReceivedMessage`` and ``ServiceBusMessageActions``) with auto-completion off,
@@ -38,6 +39,7 @@ PAYMENTS_QUEUE = "payments"
 SERVICEBUS_CONNECTION = "SERVICEBUS_CONNECTION"  # app setting prefix (or __fullyQualifiedNamespace)
 RECONCILE_SCHEDULE = "%RECONCILE_SCHEDULE%"
 OUTBOX_RELAY_SCHEDULE = "%OUTBOX_RELAY_SCHEDULE%"
+MAIL_SCHEDULE = "%MAIL_SCHEDULE%"
 
 log = logging.getLogger("leap.functions")
 
@@ -96,3 +98,13 @@ async def outbox_relay(timer: func.TimerRequest) -> None:
     report = await runtime().outbox_relay.run_once(now_ms())
     if report.published or report.failed:
         log.warning("outbox relay: %s", report)
+
+
+@app.function_name("send_emails")
+@app.timer_trigger(arg_name="timer", schedule=MAIL_SCHEDULE, run_on_startup=False,
+                   use_monitor=True)
+async def send_emails(timer: func.TimerRequest) -> None:
+    """Order confirmations from the outbox; a failed send stays there for the next pass."""
+    sent = await runtime().emails.send_due(limit=100)
+    if sent:
+        log.info("send_emails: sent %d", sent)

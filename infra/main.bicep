@@ -73,6 +73,10 @@ resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   tags: tags
 }
 
+@secure()
+@description('HMAC key of ticket codes, base64 of 32+ random bytes (`openssl rand -base64 32`). Stored in Key Vault; keep it the same on every deployment, or issued tickets stop scanning.')
+param ticketSigningKey string
+
 module resources 'resources.bicep' = {
   name: 'leap-resources'
   scope: rg
@@ -91,6 +95,7 @@ module resources 'resources.bicep' = {
     sqlLongTermRetention: sqlLongTermRetention
     queueTokenSecret: queueTokenSecret
     alertEmail: alertEmail
+    ticketSigningKey: ticketSigningKey
   }
 }
 

@@ -21,6 +21,10 @@ param serviceBusSku string = 'Standard'
 param redisSku string = 'Balanced_B1'
 param sqlPitrDays int = 14
 param sqlLongTermRetention bool = true
+// Issue 16: the HMAC key of ticket codes (kept in Key Vault) and where email data lives.
+@secure()
+param ticketSigningKey string
+param emailDataLocation string = 'Europe'
 
 var multiRegion = !empty(secondaryLocation)
 // Geo-disaster recovery needs Premium; active geo-replication needs Balanced_B3 or larger.
@@ -52,6 +56,8 @@ var abbrs = {
   web: 'swa-leap-${token}'
   frontDoor: 'afd-leap-${token}'
   waf: 'wafleap${take(token, 12)}'
+  email: 'ecs-leap-${token}'
+  communication: 'acs-leap-${token}'
 }
 
 // Built-in role definition ids.
@@ -63,6 +69,7 @@ var roles = {
   busReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
   secretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   metricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c'
 }
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
@@ -220,6 +227,15 @@ resource queueTokenKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
     // Renewed on every deployment (see main.bicep); a year bounds a forgotten environment.
     attributes: { exp: dateTimeToEpoch(dateTimeAdd(deployedAt, 'P1Y')) }
   }
+}
+
+// The ticket-signing key: one value for the life of the shop (rotating it voids every issued
+// ticket's code), so it has no expiry; the app reads it through a Key Vault reference.
+resource ticketKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  // checkov:skip=CKV_AZURE_41:the ticket-signing key must outlive every ticket it signed; an expiry would void them
+  parent: vault
+  name: 'ticket-signing-key'
+  properties: { value: ticketSigningKey, contentType: 'application/octet-stream; base64' }
 }
 
 resource vaultReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
@@ -498,10 +514,52 @@ resource func 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'QUEUE_TOKEN_SECRET', value: '@Microsoft.KeyVault(SecretUri=${queueTokenKey.properties.secretUri})' }
         { name: 'FORWARDED_HOPS', value: '1' }  // the front end appends the client's address
         { name: 'CORS_ORIGINS', value: 'https://${web.properties.defaultHostname}' }
+        { name: 'TICKET_SIGNING_KEY', value: '@Microsoft.KeyVault(SecretUri=${ticketKey.properties.secretUri})' }
+        { name: 'MAIL_BACKEND', value: 'acs' }
+        { name: 'ACS_ENDPOINT', value: 'https://${communication.properties.hostName}' }
+        { name: 'MAIL_FROM', value: 'DoNotReply@${emailDomain.properties.mailFromSenderDomain}' }
+        { name: 'MAIL_SCHEDULE', value: '*/30 * * * * *' }
+        { name: 'PUBLIC_URL', value: 'https://${web.properties.defaultHostname}' }
       ]
     }
   }
   dependsOn: [storageRoles, busRoles, vaultReader, deployments, redisAccess]
+}
+
+// ---- Email (issue 16): Azure Communication Services with an Azure-managed sender domain ------
+
+resource emailService 'Microsoft.Communication/emailServices@2023-04-01' = {
+  name: abbrs.email
+  location: 'global'
+  tags: tags
+  properties: { dataLocation: emailDataLocation }
+}
+
+resource emailDomain 'Microsoft.Communication/emailServices/domains@2023-04-01' = {
+  parent: emailService
+  name: 'AzureManagedDomain'
+  location: 'global'
+  tags: tags
+  properties: { domainManagement: 'AzureManaged', userEngagementTracking: 'Disabled' }
+}
+
+resource communication 'Microsoft.Communication/communicationServices@2023-04-01' = {
+  name: abbrs.communication
+  location: 'global'
+  tags: tags
+  properties: { dataLocation: emailDataLocation, linkedDomains: [emailDomain.id] }
+}
+
+// Sending with Entra ID needs write on the Communication Services resource; the assignment is
+// scoped to that one resource (no access key is ever read).
+resource communicationSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(communication.id, identity.id, roles.contributor)
+  scope: communication
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.contributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
 }
 
 // ---- the web app (Static Web Apps, /api linked to the function app) -------------------------
@@ -704,6 +762,9 @@ module secondary 'modules/secondary-region.bicep' = if (multiRegion) {
     webHostname: web.properties.defaultHostname
     frontDoorName: frontDoor.name
     apiOriginGroupName: apiOrigins.name
+    ticketKeySecretUri: ticketKey.properties.secretUri
+    acsEndpoint: 'https://${communication.properties.hostName}'
+    mailFrom: 'DoNotReply@${emailDomain.properties.mailFromSenderDomain}'
   }
   dependsOn: [ledgerBackups, payments, busRoles, apiOrigin]
 }

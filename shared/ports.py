@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from shared.door import DoorCounts, Scan, StaffMember
+from shared.mail import OutboxItem, OutgoingMail
 from shared.models import (
     Charge,
     Event,
@@ -435,3 +437,47 @@ class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
 
     def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+class DoorLedger(Protocol):
+    """Door staff grants and exactly-once check-ins (issue 16)."""
+
+    async def add_staff(self, event_id: str, user_id: str, granted_by: str, now: int) -> bool:
+        """True when newly granted; False when the user already was staff there."""
+        ...
+
+    async def remove_staff(self, event_id: str, user_id: str) -> bool: ...
+
+    async def staff_of_event(self, event_id: str) -> list[StaffMember]: ...
+
+    async def events_of_staff(self, user_id: str) -> list[str]: ...
+
+    async def is_staff(self, event_id: str, user_id: str) -> bool: ...
+
+    async def check_in(self, ticket_id: str, event_id: str, by: str, now: int) -> Scan:
+        """Admit the ticket unless it was admitted before (atomic: of concurrent calls for
+        one ticket exactly one answers ADMITTED)."""
+        ...
+
+    async def door_counts(self, event_id: str) -> DoorCounts: ...
+
+    async def checkins_of(self, ticket_ids: Sequence[str]) -> dict[str, int]:
+        """Ticket id -> checked-in time (epoch ms) for those admitted."""
+        ...
+
+
+class EmailOutbox(Protocol):
+    """Emails written with what they announce, claimed with a lease, marked sent."""
+
+    async def claim_due(self, now: int, lease_ms: int, limit: int) -> list[OutboxItem]: ...
+
+    async def mark_sent(self, item: OutboxItem, now: int) -> None: ...
+
+    async def mark_failed(self, item: OutboxItem, error: str, retry_at: int) -> None: ...
+
+
+class MailSender(Protocol):
+    """A mail service. ``send`` returns once the service accepted the message; raising
+    means it did not, and the outbox retries."""
+
+    async def send(self, mail: OutgoingMail) -> None: ...

@@ -14,6 +14,8 @@ from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
+from shared.adapters import pdf_tickets
+from shared.adapters.acs_mail import AcsMail
 from shared.adapters.argon2_hasher import Argon2Hasher
 from shared.adapters.cosmos_catalog import CosmosCatalog
 from shared.adapters.memory_limits import MemoryRateLimiter
@@ -28,21 +30,28 @@ from shared.adapters.redis_stream_bus import RedisStreamBus, StreamNames
 from shared.adapters.redis_waiting_room import RedisWaitingRoom
 from shared.adapters.servicebus_bus import ServiceBusBus
 from shared.adapters.simulated_gateway import SimulatedGateway
+from shared.adapters.smtp_mail import SmtpMail
+from shared.adapters.sql_door import SqlDoor
+from shared.adapters.sql_email_outbox import SqlEmailOutbox
 from shared.adapters.sql_holds import SqlHolds
 from shared.adapters.sql_ledger import SqlLedger
 from shared.adapters.sqlite_catalog import SqliteCatalog
+from shared.adapters.ticket_key import ticket_key
 from shared.breaker import CircuitBreaker
 from shared.models import now_ms
-from shared.ports import PaymentBus, PaymentGateway
+from shared.ports import MailSender, PaymentBus, PaymentGateway
 from shared.services.accounts import AccountService
 from shared.services.catalog import CatalogService
 from shared.services.checkout import CheckoutService
+from shared.services.confirmation_email import ConfirmationEmails
 from shared.services.degraded import DegradedPurchases
 from shared.services.degraded_recovery import Recovery
+from shared.services.door import DoorService
 from shared.services.finalize import Finalizer
 from shared.services.holds import HoldService
 from shared.services.inventory import InventoryService
 from shared.services.limits import Limits
+from shared.services.order_documents import OrderDocuments
 from shared.services.orders import OrderService
 from shared.services.outbox import OutboxRelay
 from shared.services.reconcile import Reconciler
@@ -123,6 +132,9 @@ class Runtime:
     waiting_room: WaitingRoomService
     outbox: RedisOutbox
     outbox_relay: OutboxRelay
+    door: DoorService
+    documents: OrderDocuments
+    emails: ConfirmationEmails
 
     @property
     def stream_names(self) -> StreamNames:
@@ -144,6 +156,12 @@ class Runtime:
             await inner.close()
         elif isinstance(inner, SqliteCatalog):
             inner.close()
+
+
+def mail_sender(settings: Settings) -> MailSender:
+    if settings.mail_backend == "acs":
+        return AcsMail(settings.acs_endpoint, settings.mail_from)
+    return SmtpMail(settings.smtp_host or "127.0.0.1", settings.smtp_port, settings.mail_from)
 
 
 def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
@@ -199,12 +217,15 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
     breaker.set_probe(probe)
     catalog = CatalogService(catalog_store, ledger, inventory, settings, clock, ledger)
     outbox = RedisOutbox(redis)
+    door = DoorService(SqlDoor(ledger), ledger, catalog_store, ledger, ticket_key(settings),
+                       clock)
+    orders = OrderService(store, ledger, degraded)
     return Runtime(
         settings=settings, redis=redis, ledger=ledger, catalog_store=catalog_store,
         gateway=gateway, bus=bus, store=store, inventory=inventory,
         holds=HoldService(store, inventory, settings, clock, limits, degraded),
         checkout=CheckoutService(store, bus, outbox, settings, clock, limits, degraded),
-        orders=OrderService(store, ledger, degraded),
+        orders=orders,
         finalizer=finalizer,
         reconciler=Reconciler(store, ledger, inventory, finalizer, settings, recovery),
         accounts=accounts,
@@ -215,4 +236,11 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
         waiting_room=WaitingRoomService(RedisWaitingRoom(redis), catalog, ledger, settings,
                                         clock),
         outbox=outbox, outbox_relay=OutboxRelay(outbox, bus, ledger),
+        door=door,
+        documents=OrderDocuments(orders, catalog_store, door, pdf_tickets.render),
+        emails=ConfirmationEmails(
+            SqlEmailOutbox(ledger), ledger, ledger, catalog_store, door, pdf_tickets.render,
+            mail_sender(settings),
+            public_url=lambda: settings.public_url or f"http://{settings.host}:{settings.port}",
+            mail_domain=settings.mail_from.rpartition("@")[2], clock=clock),
     )

@@ -252,6 +252,37 @@ class Settings(BaseSettings):
                            "(InstrumentationKey=...;IngestionEndpoint=...)"})
     otel_service_name: str = Field(
         "leap-ticketing", min_length=1, description="service name on exported telemetry")
+    # Tickets.
+    ticket_signing_key: str = Field(
+        "", repr=False,
+        description="HMAC key of ticket codes, base64 (32+ bytes); in Azure a Key Vault "
+                    "reference",
+        json_schema_extra={"shown_default": "(a key file kept in the data dir)",
+                           "allowed": "base64, 32+ bytes"})
+    # Email (order confirmations).
+    mail_backend: Literal["smtp", "acs"] = Field(
+        "smtp", description="`smtp` (locally the host's own sink) or `acs` (Azure "
+                            "Communication Services Email, managed identity)")
+    smtp_host: str = Field(
+        "", description="SMTP server for MAIL_BACKEND=smtp",
+        json_schema_extra={"shown_default": "(local host starts its own sink)"})
+    smtp_port: int = Field(2525, ge=1, le=65_535, description="SMTP port (local sink's too)")
+    acs_endpoint: Annotated[str, AfterValidator(check.url("https"))] = Field(
+        "", description="Communication Services endpoint for MAIL_BACKEND=acs",
+        json_schema_extra={"allowed": "an https:// URL"})
+    mail_from: Annotated[str, AfterValidator(check.email)] = Field(
+        "tickets@leap.example", description="sender address of emails",
+        json_schema_extra={"allowed": "an email address"})
+    public_url: Annotated[str, AfterValidator(check.url("https", "http"))] = Field(
+        "", description="the shop's address, for links in emails",
+        json_schema_extra={"shown_default": "(the local host's own address)",
+                           "allowed": "an http(s):// URL"})
+    mail_interval_seconds: float = Field(
+        2.0, gt=0, description="local host: email sender period")
+    mail_schedule: Annotated[str, AfterValidator(check.ncrontab)] = Field(
+        "", description="function app: email sender timer NCRONTAB (read by the Functions host)",
+        json_schema_extra={"shown_default": "`*/10 * * * * *` in local.settings.json",
+                           "allowed": "six NCRONTAB fields, e.g. */10 * * * * *"})
     # Local host.
     host: str = Field("127.0.0.1", min_length=1, description="local host: address")
     port: int = Field(7071, ge=1, le=65_535, description="local host: port")
@@ -270,6 +301,8 @@ class Settings(BaseSettings):
             problems.append(("SERVICEBUS_CONNECTION", None,
                              "required when BUS_BACKEND=servicebus (or set "
                              "SERVICEBUS_CONNECTION__fullyQualifiedNamespace)"))
+        if self.mail_backend == "acs" and not self.acs_endpoint:
+            problems.append(("ACS_ENDPOINT", None, "required when MAIL_BACKEND=acs"))
         for flag in ("redis_cluster", "redis_entra_id"):
             if getattr(self, flag) and not self.redis_url:
                 problems.append(("REDIS_URL", None, f"required when {flag.upper()}=true (the "

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from shared.local.redis_server import RedisServer
+from shared.local.redis_server import RedisServer, free_port
 from shared.runtime import Runtime, build_runtime
 from shared.settings import Rate, Settings
 from tests.support import Clock, Live
@@ -32,6 +32,8 @@ def settings(redis_server: RedisServer, tmp_path: Path) -> Settings:
         # Cheap hashing keeps the suite fast; production parameters come from settings.
         argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1,
         max_delivery_count=3, redelivery_ms=150, seed_demo=False,
+        # Emails go to a port of this test's own (a test that reads them starts a sink there).
+        smtp_host="127.0.0.1", smtp_port=free_port(), mail_interval_seconds=0.2,
         # Limits high enough that only the tests about limits meet them.
         rate_auth_per_ip=Rate(10_000, 1_000), rate_holds_per_user=Rate(10_000, 1_000),
         rate_holds_per_user_event=Rate(10_000, 1_000),

@@ -35,6 +35,10 @@ param queueTokenSecretUri string
 param webHostname string
 param frontDoorName string
 param apiOriginGroupName string
+// Issue 16: the primary's ticket-key secret and email sender (global resources).
+param ticketKeySecretUri string
+param acsEndpoint string
+param mailFrom string
 
 @description('Whether this region consumes payments and runs the reconciler (false: passive)')
 param active bool = false
@@ -300,12 +304,19 @@ resource func 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'FORWARDED_HOPS', value: '1' }  // the front end appends the client's address
         { name: 'CORS_ORIGINS', value: 'https://${webHostname}' }
         { name: 'QUEUE_TOKEN_SECRET', value: '@Microsoft.KeyVault(SecretUri=${queueTokenSecretUri})' }
+        { name: 'TICKET_SIGNING_KEY', value: '@Microsoft.KeyVault(SecretUri=${ticketKeySecretUri})' }
+        { name: 'MAIL_BACKEND', value: 'acs' }
+        { name: 'ACS_ENDPOINT', value: acsEndpoint }
+        { name: 'MAIL_FROM', value: mailFrom }
+        { name: 'MAIL_SCHEDULE', value: '*/30 * * * * *' }
+        { name: 'PUBLIC_URL', value: 'https://${webHostname}' }
         // Passive: the API answers (Front Door's probe, and traffic if the primary fails), but
         // payments and the reconciler wait for the runbook to make this region the active one.
         { name: 'AzureWebJobs.payments.Disabled', value: string(!active) }
         { name: 'AzureWebJobs.payments_deadletter.Disabled', value: string(!active) }
         { name: 'AzureWebJobs.reconcile.Disabled', value: string(!active) }
         { name: 'AzureWebJobs.outbox_relay.Disabled', value: string(!active) }
+        { name: 'AzureWebJobs.send_emails.Disabled', value: string(!active) }
       ]
     }
   }

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from shared.adapters import sql_email_outbox
 from shared.adapters.sql_ledger import SqlLedger
 from shared.adapters.sql_schema import (
     orders,
@@ -288,6 +289,7 @@ class SqlHolds:
                         idempotency_key=charge.idempotency_key, charge_id=charge.id,
                         amount=charge.amount, currency=charge.currency, status="charged",
                         created_at=now))
+                    sql_email_outbox.enqueue_order_confirmation(c, request.order_id, now)
             except IntegrityError:
                 pass  # another handler decided first: its row stands
             with self._engine.begin() as c:

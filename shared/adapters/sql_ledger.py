@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from shared.adapters import sql_migrations
+from shared.adapters import sql_email_outbox, sql_migrations
 from shared.adapters.azure_sql import create_azure_sql_engine, is_transient
 from shared.adapters.sql_schema import (
     audit_log,
@@ -307,6 +307,7 @@ class SqlLedger:
                     ])
                     c.execute(sa.insert(payments).values(
                         self._payment_values(request, charge, "charged", now)))
+                    sql_email_outbox.enqueue_order_confirmation(c, request.order_id, now)
             except IntegrityError as exc:
                 existing = self._existing(request)
                 if existing is not None:
@@ -348,6 +349,8 @@ class SqlLedger:
                     c.execute(sa.insert(payments), [
                         self._payment_values(s.request, s.charge, "charged", now)
                         for s in sales])
+                    sql_email_outbox.enqueue_order_confirmations(
+                        c, [s.request.order_id for s in sales], now)
             except IntegrityError as exc:  # an order that exists, or the CHECK constraint
                 raise LedgerBatchRefused(str(exc.orig)) from exc
             return [

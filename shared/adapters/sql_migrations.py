@@ -45,12 +45,23 @@ def _v3_degraded_mode(conn: sa.Connection) -> None:
     t.payment_outbox.create(conn, checkfirst=True)
 
 
+def _v4_door_checkin(conn: sa.Connection) -> None:
+    t.event_staff.create(conn)
+    t.ticket_checkins.create(conn)
+
+
+def _v5_email_outbox(conn: sa.Connection) -> None:
+    t.email_outbox.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "ledger: users, sessions, ticket_inventory, orders, tickets, payments",
               _v1_ledger),
     Migration(2, "audit_log of admin actions", _v2_audit_log),
     Migration(3, "degraded mode: SQL hold counts, sql_holds, payment_outbox",
               _v3_degraded_mode),
+    Migration(4, "event_staff and ticket_checkins (door check-in)", _v4_door_checkin),
+    Migration(5, "email_outbox (order confirmations)", _v5_email_outbox),
 )
 
 

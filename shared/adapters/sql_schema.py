@@ -148,3 +148,44 @@ payment_outbox = sa.Table(
     sa.Column("published_at", MS, nullable=True),
     sa.Index("ix_payment_outbox_published", "published_at", "created_at"),
 )
+
+# Door staff (issue 16): who may check tickets in at which event, granted by an organiser.
+event_staff = sa.Table(
+    "event_staff",
+    metadata,
+    sa.Column("event_id", sa.String(64), primary_key=True),
+    sa.Column("user_id", ID, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("granted_by", ID, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("granted_at", MS, nullable=False),
+    sa.Index("ix_event_staff_user", "user_id"),
+)
+
+# One row per admitted ticket (issue 16). The primary key makes check-in exactly-once: of
+# any number of concurrent scans, one insert wins and the rest read the winner's row. A
+# table of its own (not columns on ``tickets``) keeps the tickets table untouched.
+ticket_checkins = sa.Table(
+    "ticket_checkins",
+    metadata,
+    sa.Column("ticket_id", ID, sa.ForeignKey("tickets.id"), primary_key=True),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("checked_in_at", MS, nullable=False),
+    sa.Column("checked_in_by", ID, sa.ForeignKey("users.id"), nullable=False),
+    sa.Index("ix_ticket_checkins_event", "event_id"),
+)
+
+# Emails to send (issue 16), written in the same transaction as what they announce. One row
+# per (kind, order): the order's insert is the arbiter, so the row is written exactly once.
+# A sender claims a row with a lease (``claimed_until``) before sending and marks it sent.
+email_outbox = sa.Table(
+    "email_outbox",
+    metadata,
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("order_id", CHILD_ID, sa.ForeignKey("orders.id"), primary_key=True),
+    sa.Column("created_at", MS, nullable=False),
+    sa.Column("next_attempt_at", MS, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("claimed_until", MS, nullable=True),
+    sa.Column("sent_at", MS, nullable=True),
+    sa.Column("last_error", sa.Unicode(300), nullable=True),
+    sa.Index("ix_email_outbox_due", "sent_at", "next_attempt_at"),
+)

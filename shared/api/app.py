@@ -24,7 +24,7 @@ from shared.api.degraded_notice import HEADER as DEGRADED_HEADER
 from shared.api.degraded_notice import DegradedNotice
 from shared.api.guard import Guard
 from shared.api.hold_fast_path import HoldFastPath
-from shared.api.routes import admin, auth, events, health, holds, orders, queue, venues
+from shared.api.routes import admin, auth, door, events, health, holds, orders, queue, venues
 from shared.api.schemas import ProblemOut
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -116,7 +116,7 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     app.state.runtime = provider
     problems.install(app)
-    for module in (health, auth, events, queue, venues, holds, orders, admin):
+    for module in (health, auth, events, queue, venues, holds, orders, admin, door):
         app.include_router(module.router)
     if static_dir is not None and (static_dir / "index.html").is_file():
         app.mount("/", SpaFiles(directory=static_dir, html=True), name="static")

@@ -5,6 +5,7 @@ read refuse control and bidirectional-override characters (see ``shared/text_rul
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -17,7 +18,7 @@ from pydantic import (
     field_validator,
 )
 
-from shared.models import Event, Hold, Order, Venue, iso
+from shared.models import Event, Hold, Order, OrderStatus, Venue, iso
 from shared.text_rules import text_problem
 from shared.zones import DEFAULT_TIMEZONE, is_timezone
 
@@ -200,8 +201,30 @@ class CheckoutOut(BaseModel):
 class TicketOut(BaseModel):
     id: str
     ticket_type_id: str
-    code: str
+    code: str = Field(description="the signed code the QR code carries (checked at the door)")
+    reference: str = Field(description="short reference printed on the ticket")
+    state: Literal["valid", "checked_in", "refunded"]
+    checked_in_at: str | None = None
     seat_id: str | None = None
+
+
+class OrderEventOut(BaseModel):
+    """The event an order is for, as "My orders" lists it."""
+
+    id: str
+    name: str
+    starts_at: str
+    venue: str
+    city: str
+    address: str
+    timezone: str
+    image_url: str
+
+    @classmethod
+    def of(cls, e: Event) -> OrderEventOut:
+        return cls(id=e.id, name=e.name, starts_at=e.starts_at, venue=e.venue.name,
+                   city=e.venue.city, address=e.venue.address, timezone=e.venue.timezone,
+                   image_url=e.image_url)
 
 
 class OrderOut(BaseModel):
@@ -214,14 +237,30 @@ class OrderOut(BaseModel):
     total: int
     currency: str
     created_at: str
+    event: OrderEventOut | None = None
 
     @classmethod
-    def of(cls, o: Order) -> OrderOut:
+    def of(cls, o: Order, code_of: Callable[[str, str], str],
+           checked_in: Mapping[str, int] | None = None, event: Event | None = None
+           ) -> OrderOut:
+        """``code_of(ticket id, event id)`` signs a ticket's code; ``checked_in`` maps the
+        admitted tickets to their check-in times."""
+        admitted = checked_in or {}
+
+        def state(ticket_id: str) -> Literal["valid", "checked_in", "refunded"]:
+            if o.status != OrderStatus.CONFIRMED:
+                return "refunded"
+            return "checked_in" if ticket_id in admitted else "valid"
+
         return cls(order_id=o.id, event_id=o.event_id, hold_id=o.hold_id,
                    status=o.status.value, reason=o.reason,
-                   tickets=[TicketOut(id=t.id, ticket_type_id=t.ticket_type_id, code=t.code,
-                                      seat_id=t.seat_id) for t in o.tickets],
-                   total=o.total, currency=o.currency, created_at=iso(o.created_at))
+                   tickets=[TicketOut(
+                       id=t.id, ticket_type_id=t.ticket_type_id,
+                       code=code_of(t.id, t.event_id), reference=t.code, state=state(t.id),
+                       checked_in_at=iso(admitted[t.id]) if t.id in admitted else None,
+                       seat_id=t.seat_id) for t in o.tickets],
+                   total=o.total, currency=o.currency, created_at=iso(o.created_at),
+                   event=OrderEventOut.of(event) if event else None)
 
 
 class OrdersOut(BaseModel):

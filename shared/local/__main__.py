@@ -3,7 +3,8 @@
 Starts a redis-server child (unless REDIS_URL is set), restarted from its AOF whenever it
 dies (``redis_supervisor.py``), migrates the SQLite ledger, creates
 the admin account and demo events on an empty store, then serves the API and the SPA on
-http://127.0.0.1:7071 with the payments consumers and the reconciler: from ``WORKERS``
+http://127.0.0.1:7071 with the payments consumers, the reconciler and the email sender
+(whose SMTP sink, aiosmtpd, keeps every email under ``.local/mail/``): from ``WORKERS``
 processes (one per CPU core by default; ``shared.local.workers``), or in this process when
 ``WORKERS=1``. Ctrl-C stops it all.
 """
@@ -18,6 +19,7 @@ import sys
 from shared import telemetry
 from shared.local import demo
 from shared.local.keys import local_key
+from shared.local.mail_sink import MailSink
 from shared.local.redis_server import RedisServer
 from shared.local.redis_supervisor import RedisSupervisor
 from shared.local.stack import LocalStack
@@ -118,11 +120,27 @@ def main() -> int:
         # Every worker process, and the next run, must verify the admission tokens it signs.
         settings = settings.with_(
             queue_token_secret=local_key(settings.data_dir, "queue-token.key"))
+    sink: MailSink | None = None
+    if settings.mail_backend == "smtp" and not settings.smtp_host:
+        sink = MailSink(settings.data_dir / "mail", port=settings.smtp_port)
+        try:
+            sink.start()
+        except (OSError, RuntimeError) as exc:
+            print(f"mail sink: cannot listen on port {settings.smtp_port} ({exc}); set "
+                  "SMTP_PORT to a free port", file=sys.stderr)
+            if redis is not None:
+                redis.stop()
+            return 1
+        settings = settings.with_(smtp_host=sink.host)
+        print(f"mail sink on smtp://{sink.host}:{sink.port}: emails are kept as .eml files in "
+              f"{sink.folder.resolve()}", flush=True)
     try:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:
         pass
     finally:
+        if sink is not None:
+            sink.stop()
         if redis is not None:
             redis.stop()
             print("redis-server stopped", flush=True)

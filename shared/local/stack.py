@@ -153,12 +153,24 @@ class LocalStack:
             log.exception("reconciler lease")
         return self.reconciling
 
+    async def _mail_loop(self) -> None:
+        """The outbox's sender (the function app's ``send_emails`` timer in Azure)."""
+        while not self._stop.is_set():
+            try:
+                await self.runtime.emails.send_due()
+            except Exception:
+                log.exception("email sender pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(),
+                                       self.runtime.settings.mail_interval_seconds)
+
     async def run(self, sockets: list[socket.socket] | None = None) -> None:
         self._stop = asyncio.Event()
         tasks = [asyncio.create_task(c.run(self._stop)) for c in self.consumers]
         tasks.append(asyncio.create_task(self._reconcile_loop()))
         tasks.append(asyncio.create_task(self._every(
             OUTBOX_RELAY_INTERVAL_S, "outbox relay", self._relay_outbox)))
+        tasks.append(asyncio.create_task(self._mail_loop()))
         try:
             await self.server.serve(sockets=sockets)
         finally:

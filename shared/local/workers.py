@@ -70,7 +70,8 @@ class Workers:
         s = self._settings
         env = {**os.environ, WORKER_INDEX: str(index), "REDIS_URL": s.redis_url,
                "HOST": s.host, "PORT": str(s.port), "LEAP_DATA_DIR": str(s.data_dir),
-               "STATIC_DIR": str(s.static_dir), "QUEUE_TOKEN_SECRET": s.queue_token_secret}
+               "STATIC_DIR": str(s.static_dir), "QUEUE_TOKEN_SECRET": s.queue_token_secret,
+               "SMTP_HOST": s.smtp_host, "SMTP_PORT": str(s.smtp_port)}
         self._procs[index] = subprocess.Popen(
             [sys.executable, "-m", "shared.local.workers"], env=env,
             cwd=Path(__file__).resolve().parents[2],

@@ -2,6 +2,7 @@
 import type { MouseEvent, ReactNode } from "react";
 import { AdminEventPage } from "./pages/AdminEventPage";
 import { LoginPage, RegisterPage } from "./pages/AuthPages";
+import { CheckInPage, DoorsPage, StaffPage } from "./pages/DoorPage";
 import { EventPage } from "./pages/EventPage";
 import { EventsPage } from "./pages/EventsPage";
 import { HoldPage } from "./pages/HoldPage";
@@ -46,12 +47,15 @@ function Routes() {
   if ((m = match("/holds/:id", path))) return <RequireUser><HoldPage id={m.id} /></RequireUser>;
   if ((m = match("/orders/:id", path))) return <RequireUser><OrderPage id={m.id} /></RequireUser>;
   if (path === "/me/orders") return <RequireUser><MyOrdersPage /></RequireUser>;
+  if (path === "/door") return <RequireUser><DoorsPage /></RequireUser>;
+  if ((m = match("/door/:id", path))) return <RequireUser><CheckInPage key={m.id} eventId={m.id} /></RequireUser>;
   if (path === "/login") return <LoginPage next={query.get("next")} />;
   if (path === "/register") return <RegisterPage next={query.get("next")} />;
   const admin = (page: ReactNode) =>
     user?.role === "admin" ? page : <RequireUser><Page title="Organisers only"><p>This page is for event organisers.</p></Page></RequireUser>;
   if (path === "/admin/events/new") return admin(<AdminEventPage />);
   if ((m = match("/admin/events/:id/edit", path))) return admin(<AdminEventPage key={m.id} eventId={m.id} />);
+  if ((m = match("/admin/events/:id/staff", path))) return admin(<StaffPage key={m.id} eventId={m.id} />);
   return <Page title="Page not found"><p>There is nothing here. <Link to="/">See upcoming events</Link>.</p></Page>;
 }
 
@@ -67,6 +71,7 @@ export function App() {
             <>
               {user.role === "admin" && <Link to="/admin/events/new">New event</Link>}
               <Link to="/me/orders">My orders</Link>
+              <Link to="/door">Door</Link>
               <button type="button" className="link" onClick={() => signOut()}>Log out</button>
             </>
           ) : (

@@ -99,6 +99,33 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   return data as T;
 }
 
+/** Save a file the API answers (it needs the bearer token, so a plain link can't fetch it). */
+export async function download(path: string, filename: string): Promise<void> {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  let response: Response;
+  try {
+    response = await fetch(path, { headers });
+  } catch {
+    throw new NetworkError("network unreachable");
+  }
+  if (!response.ok) {
+    const data = safeJson(await response.text());
+    const problem: Problem = data && typeof data === "object" && "status" in data
+      ? (data as Problem)
+      : { type: `/problems/http-${response.status}`, title: response.statusText, status: response.status, detail: "" };
+    throw new ApiError(problem);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 60_000); // after the save has started
+}
+
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -124,10 +151,18 @@ export interface Hold {
   currency: string; expires_at: string; order_id: string | null;
   promo_code: string | null; discount: number;
 }
-export interface Ticket { id: string; ticket_type_id: string; code: string; seat_id: string | null }
+export interface Ticket {
+  id: string; ticket_type_id: string; code: string; reference: string;
+  state: "valid" | "checked_in" | "refunded"; checked_in_at: string | null; seat_id: string | null;
+}
+export interface OrderEvent {
+  id: string; name: string; starts_at: string; venue: string; city: string; address: string;
+  timezone: string; image_url: string;
+}
 export interface Order {
   order_id: string; event_id: string; hold_id: string; status: "pending" | "confirmed" | "failed";
   reason: string | null; tickets: Ticket[]; total: number; currency: string; created_at: string;
+  event?: OrderEvent | null;
 }
 export interface User { user_id: string; email: string; display_name: string; role: string }
 export interface Session { token: string; expires_at: string; user: User }
@@ -141,3 +176,13 @@ export interface QueueStats {
   event_id: string; enabled: boolean; opens_at: string; admit_per_minute: number; opened: boolean;
   paused: boolean; admitted: number; waiting: number; expected_wait_seconds: number | null;
 }
+
+// Door check-in (staff granted per event by an organiser).
+export type ScanResult = "admitted" | "already_checked_in" | "refunded" | "wrong_event" | "forged" | "unknown_ticket";
+export interface Scan {
+  result: ScanResult; admitted: boolean; ticket_id: string | null; event_id: string | null;
+  ticket_type_id: string | null; checked_in_at: string | null; checked_in_by: string | null;
+}
+export interface DoorCounts { checked_in: number; tickets: number }
+export interface DoorEvent { id: string; name: string; starts_at: string; venue: string; timezone: string }
+export interface StaffMember { user_id: string; email: string; display_name: string; granted_at: string }

@@ -36,10 +36,12 @@ describe("Countdown", () => {
 });
 
 describe("TicketQr", () => {
-  it("renders a QR image described by the ticket code", async () => {
-    render(<TicketQr code="ABCD2345EFGH6789JKLM" label="VIP" />);
-    const img = await waitFor(() => screen.getByAltText("QR code for ticket ABCD2345EFGH6789JKLM"));
+  it("renders a QR image described by the ticket type, with the code and state", async () => {
+    render(<TicketQr code="LT1.t.e.ABCD2345EFGH6789JKLMNP" label="VIP" state="checked_in" />);
+    const img = await waitFor(() => screen.getByAltText("QR code for ticket (VIP)"));
     expect(img.getAttribute("src")).toMatch(/^data:image\/png;base64,/);
+    expect(screen.getByText("LT1.t.e.ABCD2345EFGH6789JKLMNP")).toBeTruthy();
+    expect(screen.getByText("Checked in")).toBeTruthy();
   });
 });
 

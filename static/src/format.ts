@@ -101,3 +101,10 @@ export function countdown(secondsLeft: number): string {
   const s = Math.max(0, Math.floor(secondsLeft));
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
+
+/** "19:42 CEST" (en-GB): the time of day in the venue's zone, e.g. when a ticket was scanned. */
+export function timeOfDay(iso: string, timeZone: string | undefined, locale?: string): string {
+  return new Intl.DateTimeFormat(locale, {
+    hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: knownZone(timeZone), timeZoneName: "short",
+  }).format(new Date(iso));
+}

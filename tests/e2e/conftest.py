@@ -61,7 +61,7 @@ def start_host(tmp: Path, **env: str) -> Host:
     port = free_port()
     environ = {**os.environ, "LEAP_DATA_DIR": str(tmp), "PORT": str(port),
                "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024", "ARGON2_PARALLELISM": "1",
-               "RECONCILE_INTERVAL_SECONDS": "0.5", **env}
+               "RECONCILE_INTERVAL_SECONDS": "0.5", "SMTP_PORT": str(free_port()), **env}
     if "REDIS_URL" not in env:  # the host starts its own redis-server unless told to use one
         environ.pop("REDIS_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "shared.local"], cwd=ROOT, env=environ,

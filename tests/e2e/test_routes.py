@@ -72,6 +72,7 @@ def test_every_route_reloads(page: Page, host: Host) -> None:
         (f"/holds/{held}", "Checkout", "hold"),
         (f"/orders/{order_id}", "You're going!", "order"),
         ("/me/orders", "My orders", "my-orders"),
+        ("/door", "Door check-in", "door"),
     ]:
         _visit(page, host, path, heading, shot)
     page.evaluate("() => localStorage.clear()")
@@ -79,5 +80,7 @@ def test_every_route_reloads(page: Page, host: Host) -> None:
     for path, heading, shot in [
         ("/admin/events/new", "Create an event", "admin-new"),
         (f"/admin/events/{event['id']}/edit", "Edit event", "admin-edit"),
+        (f"/admin/events/{event['id']}/staff", "Door staff: Reload Recital", "admin-staff"),
+        (f"/door/{event['id']}", "Check in: Reload Recital", "check-in"),
     ]:
         _visit(page, host, path, heading, shot)

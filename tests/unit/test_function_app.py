@@ -19,7 +19,7 @@ def _functions() -> dict[str, list[dict[str, Any]]]:
 def test_indexes_http_two_service_bus_triggers_and_two_timers() -> None:
     fns = _functions()
     assert set(fns) == {"http_app_func", "payments", "payments_deadletter", "reconcile",
-                        "outbox_relay"}
+                        "outbox_relay", "send_emails"}
 
     (http, _out) = fns["http_app_func"]
     assert http["type"] == "httpTrigger" and http["authLevel"] == "ANONYMOUS"
@@ -49,6 +49,9 @@ def test_indexes_http_two_service_bus_triggers_and_two_timers() -> None:
     (relay,) = fns["outbox_relay"]
     assert relay["type"] == "timerTrigger"
     assert relay["schedule"] == "%OUTBOX_RELAY_SCHEDULE%"
+    (mail,) = fns["send_emails"]
+    assert mail["type"] == "timerTrigger"
+    assert mail["schedule"] == "%MAIL_SCHEDULE%"
 
 
 def test_settings_files_match_the_bindings() -> None:
@@ -64,6 +67,7 @@ def test_settings_files_match_the_bindings() -> None:
     # NCRONTAB with seconds: six fields.
     assert len(local["RECONCILE_SCHEDULE"].split()) == 6
     assert len(local["OUTBOX_RELAY_SCHEDULE"].split()) == 6
+    assert len(local["MAIL_SCHEDULE"].split()) == 6
     # Only emulator settings: no real account keys or passwords for Azure.
     assert "SharedAccessKey=SAS_KEY_VALUE" in local["SERVICEBUS_CONNECTION"]
     assert "UseDevelopmentEmulator=true" in local["SERVICEBUS_CONNECTION"]

@@ -228,7 +228,8 @@ def test_the_second_app_has_every_setting_of_the_first_and_waits_passive() -> No
     second = {s["name"]: s["value"] for s in second_app["properties"]["siteConfig"]["appSettings"]}
     assert first <= set(second), f"missing in the second region: {sorted(first - set(second))}"
     triggers = function_names()
-    assert triggers == {"payments", "payments_deadletter", "reconcile", "outbox_relay"}
+    assert triggers == {"payments", "payments_deadletter", "reconcile", "outbox_relay",
+                        "send_emails"}
     for name in triggers:  # passive: each non-HTTP trigger off until the runbook turns it on
         disabled = second[f"AzureWebJobs.{name}.Disabled"]
         assert disabled["function"]["type"] == "string" and mentions(disabled, "active")

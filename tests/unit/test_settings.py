@@ -104,6 +104,16 @@ EVERY_VARIABLE: dict[str, tuple[str, Any]] = {
                                               "InstrumentationKey=00000000-0000-0000-0000-"
                                               "000000000000;IngestionEndpoint=https://x/"),
     "OTEL_SERVICE_NAME": ("leap-api", "leap-api"),
+    "TICKET_SIGNING_KEY": ("a2V5a2V5", "a2V5a2V5"),
+    "MAIL_BACKEND": ("acs", "acs"),
+    "SMTP_HOST": ("smtp.example.com", "smtp.example.com"),
+    "SMTP_PORT": ("587", 587),
+    "ACS_ENDPOINT": ("https://leap.communication.azure.com",
+                     "https://leap.communication.azure.com"),
+    "MAIL_FROM": ("DoNotReply@leap.example", "DoNotReply@leap.example"),
+    "PUBLIC_URL": ("https://shop.example.com", "https://shop.example.com"),
+    "MAIL_INTERVAL_SECONDS": ("1.5", 1.5),
+    "MAIL_SCHEDULE": ("*/30 * * * * *", "*/30 * * * * *"),
     "HOST": ("0.0.0.0", "0.0.0.0"),
     "PORT": ("8000", 8000),
     "STATIC_DIR": ("web", Path("web")),
@@ -278,6 +288,13 @@ BICEP_EXAMPLES = {
     "sql.properties.fullyQualifiedDomainName": "leap-sql.database.windows.net",
     "ledger.name": "leap",
     "'https://${web.properties.defaultHostname}'": "https://leap-web.azurestaticapps.net",
+    # The host resolves a Key Vault reference before the app reads the variable.
+    "'@Microsoft.KeyVault(SecretUri=${ticketKey.properties.secretUri})'":
+        "c2VjcmV0LWJ5dGVzLW9mLWEtdGlja2V0LXNpZ25pbmcta2V5",
+    "'https://${communication.properties.hostName}'":
+        "https://acs-leap.europe.communication.azure.com",
+    "'DoNotReply@${emailDomain.properties.mailFromSenderDomain}'":
+        "DoNotReply@0000-1111.azurecomm.net",
 }
 
 

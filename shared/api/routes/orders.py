@@ -1,8 +1,9 @@
-"""Orders: one order (pending until its payment is processed), and the caller's orders."""
+"""Orders: one order (pending until its payment is processed), the caller's orders with
+their events, and a confirmed order's tickets as a PDF and as a calendar entry."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from shared.api.deps import RuntimeDep, UserDep
 from shared.api.schemas import OrderOut, OrdersOut
@@ -12,9 +13,41 @@ router = APIRouter(prefix="/api", tags=["orders"])
 
 @router.get("/orders/{order_id}", response_model=OrderOut)
 async def get_order(order_id: str, rt: RuntimeDep, user: UserDep) -> OrderOut:
-    return OrderOut.of(await rt.orders.get(user, order_id))
+    order = await rt.orders.get(user, order_id)
+    events = await rt.documents.events_of([order])
+    return OrderOut.of(order, rt.door.code_of, await rt.door.checked_in(order),
+                       events.get(order.event_id))
 
 
 @router.get("/me/orders", response_model=OrdersOut)
 async def my_orders(rt: RuntimeDep, user: UserDep) -> OrdersOut:
-    return OrdersOut(items=[OrderOut.of(o) for o in await rt.orders.mine(user)])
+    """Newest first, each with its event (name, start, venue, image)."""
+    mine = await rt.orders.mine(user)
+    admitted = await rt.door.checked_in(*mine)
+    events = await rt.documents.events_of(mine)
+    return OrdersOut(items=[OrderOut.of(o, rt.door.code_of, admitted, events.get(o.event_id))
+                            for o in mine])
+
+
+def _download(body: bytes, media_type: str, filename: str) -> Response:
+    return Response(body, media_type=media_type, headers={
+        "content-disposition": f'attachment; filename="{filename}"',
+        "cache-control": "private, no-store"})
+
+
+@router.get("/orders/{order_id}/tickets.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}})
+async def tickets_pdf(order_id: str, rt: RuntimeDep, user: UserDep) -> Response:
+    """One page per ticket with its QR code (409 until the order is confirmed)."""
+    return _download(await rt.documents.pdf(user, order_id), "application/pdf",
+                     "tickets.pdf")
+
+
+@router.get("/orders/{order_id}/calendar.ics", response_class=Response,
+            responses={200: {"content": {"text/calendar": {}}}})
+async def calendar(order_id: str, request: Request, rt: RuntimeDep,
+                   user: UserDep) -> Response:
+    """The event as an iCalendar entry, linking back to the order page."""
+    url = str(request.base_url).rstrip("/") + f"/orders/{order_id}"
+    return _download((await rt.documents.calendar(user, order_id, url)).encode(),
+                     "text/calendar; charset=utf-8", "event.ics")

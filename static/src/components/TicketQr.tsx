@@ -2,7 +2,9 @@
 import QRCode from "qrcode";
 import { useEffect, useState } from "react";
 
-export function TicketQr({ code, label }: { code: string; label: string }) {
+const STATE: Record<string, string> = { valid: "Valid", checked_in: "Checked in", refunded: "Refunded" };
+
+export function TicketQr({ code, label, state }: { code: string; label: string; state?: string }) {
   const [src, setSrc] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
@@ -15,9 +17,10 @@ export function TicketQr({ code, label }: { code: string; label: string }) {
   }, [code]);
   return (
     <figure className="ticket">
-      {src ? <img src={src} width={192} height={192} alt={`QR code for ticket ${code}`} /> : <div className="qr-placeholder" aria-hidden="true" />}
+      {src ? <img src={src} width={192} height={192} alt={`QR code for ticket (${label})`} /> : <div className="qr-placeholder" aria-hidden="true" />}
       <figcaption>
         <strong>{label}</strong>
+        {state && <span className={`ticket-state ticket-state-${state}`}>{STATE[state] ?? state}</span>}
         <code>{code}</code>
       </figcaption>
     </figure>

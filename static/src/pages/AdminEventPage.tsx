@@ -140,6 +140,13 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
         {eventId && status === "cancelled" && <p role="status">This event is cancelled: it is no longer listed or sold.</p>}
       </form>
       {eventId && loaded && <QueueAdmin eventId={eventId} />}
+      {eventId && (
+        <nav aria-label="At the door" className="door-links">
+          <a href={`/admin/events/${eventId}/staff`} onClick={(e) => { e.preventDefault(); navigate(`/admin/events/${eventId}/staff`); }}>Door staff</a>
+          {" · "}
+          <a href={`/door/${eventId}`} onClick={(e) => { e.preventDefault(); navigate(`/door/${eventId}`); }}>Door check-in</a>
+        </nav>
+      )}
     </Page>
   );
 }

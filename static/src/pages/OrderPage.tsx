@@ -1,7 +1,7 @@
 // An order: waits while the payment is processed, then shows the tickets with QR codes or
 // says why the order failed and what to do next.
 import { useEffect, useState } from "react";
-import { api, type EventInfo, type Order } from "../api";
+import { api, download, type EventInfo, type Order } from "../api";
 import { Alert } from "../components/Alert";
 import { Loading, Page } from "../components/Page";
 import { TicketQr } from "../components/TicketQr";
@@ -15,6 +15,11 @@ export function OrderPage({ id }: { id: string }) {
   const [order, setOrder] = useState<Order | null>(null);
   const [event, setEvent] = useState<EventInfo | null>(null);
   const [error, setError] = useState<Message | null>(null);
+  const [saveError, setSaveError] = useState<Message | null>(null);
+  const save = (file: string, as: string) => {
+    setSaveError(null);
+    download(`/api/orders/${id}/${file}`, as).catch((e) => setSaveError(describe(e)));
+  };
 
   useEffect(() => {
     let live = true;
@@ -68,9 +73,15 @@ export function OrderPage({ id }: { id: string }) {
       <p role="status">
         Order confirmed{event ? <> for <strong>{event.name}</strong>, <time dateTime={event.starts_at}>{eventTime(event.starts_at, event.venue.timezone)}</time></> : null}. Total paid {money(order.total, order.currency)}.
       </p>
+      {event && <p>{event.venue.name}{event.venue.address ? `, ${event.venue.address}` : ""}, {event.venue.city}</p>}
       <p className="muted">Show a ticket's QR code at the door. Each code admits one person.</p>
+      <div className="downloads">
+        <button type="button" className="secondary" onClick={() => save("tickets.pdf", "tickets.pdf")}>Download tickets (PDF)</button>
+        <button type="button" className="secondary" onClick={() => save("calendar.ics", "event.ics")}>Add to calendar (.ics)</button>
+      </div>
+      {saveError && <Alert message={saveError} />}
       <div className="tickets">
-        {order.tickets.map((t) => <TicketQr key={t.id} code={t.code} label={name(t.ticket_type_id)} />)}
+        {order.tickets.map((t) => <TicketQr key={t.id} code={t.code} label={name(t.ticket_type_id)} state={t.state} />)}
       </div>
     </Page>
   );
