@@ -15,6 +15,7 @@ from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from shared.adapters.argon2_hasher import Argon2Hasher
 from shared.adapters.cosmos_catalog import CosmosCatalog
 from shared.adapters.redis_catalog_cache import CachedCatalog
+from shared.adapters.redis_console import RedisConsoleStore
 from shared.adapters.redis_idempotency import RedisIdempotency
 from shared.adapters.redis_limits import RedisRateLimiter
 from shared.adapters.redis_sessions import RedisRevocationFeed, RedisSessionCache
@@ -22,6 +23,7 @@ from shared.adapters.redis_store import RedisInventory
 from shared.adapters.redis_stream_bus import RedisStreamBus, StreamNames
 from shared.adapters.servicebus_bus import ServiceBusBus
 from shared.adapters.simulated_gateway import SimulatedGateway
+from shared.adapters.sql_console import SqlConsole
 from shared.adapters.sql_ledger import SqlLedger
 from shared.adapters.sqlite_catalog import SqliteCatalog
 from shared.models import now_ms
@@ -29,12 +31,14 @@ from shared.ports import PaymentBus, PaymentGateway
 from shared.services.accounts import AccountService
 from shared.services.catalog import CatalogService
 from shared.services.checkout import CheckoutService
+from shared.services.console import ConsoleService
 from shared.services.finalize import Finalizer
 from shared.services.holds import HoldService
 from shared.services.inventory import InventoryService
 from shared.services.limits import Limits
 from shared.services.orders import OrderService
 from shared.services.reconcile import Reconciler
+from shared.services.refunds import RefundService
 from shared.settings import Settings
 
 REDIS_SCOPE = "https://redis.azure.com/.default"
@@ -95,6 +99,9 @@ class Runtime:
     idempotency: RedisIdempotency
     revocations: RedisRevocationFeed
     clock: Callable[[], int]
+    # issue 15: the organiser console and refunds
+    console: ConsoleService
+    refunds: RefundService
 
     @property
     def stream_names(self) -> StreamNames:
@@ -142,6 +149,8 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
                           parallelism=settings.argon2_parallelism)
     limits = Limits(RedisRateLimiter(redis), settings, clock)
     revocations = RedisRevocationFeed(redis)
+    console_ledger = SqlConsole(ledger)
+    live = RedisConsoleStore(redis)
     return Runtime(
         settings=settings, redis=redis, ledger=ledger, catalog_store=catalog_store,
         gateway=gateway, bus=bus, store=store, inventory=inventory,
@@ -155,4 +164,6 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
         catalog=CatalogService(catalog_store, ledger, inventory, settings, clock, ledger),
         limits=limits, idempotency=RedisIdempotency(redis), revocations=revocations,
         clock=clock,
+        console=ConsoleService(catalog_store, ledger, console_ledger, live, store, inventory),
+        refunds=RefundService(console_ledger, gateway, live, catalog_store, ledger, clock),
     )

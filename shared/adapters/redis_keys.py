@@ -27,3 +27,8 @@ def rate_key(event_id: str) -> str:
 
 def session_key(token_hash: str) -> str:
     return f"sess:{token_hash}"
+
+
+def refunds_key(event_id: str) -> str:
+    """restock.lua's eighth key: ids of the event's refunds already put back on sale."""
+    return "refunds:{" + event_id + "}"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from shared.adapters import sql_console_schema as c
 from shared.adapters import sql_schema as t
 from shared.models import now_ms
 
@@ -31,10 +32,18 @@ def _v2_audit_log(conn: sa.Connection) -> None:
     t.audit_log.create(conn)
 
 
+def _v10_refunds(conn: sa.Connection) -> None:
+    c.orders_by_event.create(conn, checkfirst=True)
+    c.refunds.create(conn)
+    c.refunded_tickets.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "ledger: users, sessions, ticket_inventory, orders, tickets, payments",
               _v1_ledger),
     Migration(2, "audit_log of admin actions", _v2_audit_log),
+    # issue 15 (numbered 10 so parallel branches' migrations can be renumbered before it)
+    Migration(10, "refunds, refunded_tickets, orders by event", _v10_refunds),
 )
 
 

@@ -21,7 +21,7 @@ from starlette.types import Scope
 
 from shared.api import problems
 from shared.api.guard import Guard
-from shared.api.routes import admin, auth, events, health, holds, orders, venues
+from shared.api.routes import admin, auth, console, events, health, holds, orders, venues
 from shared.api.schemas import ProblemOut
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -106,7 +106,7 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     app.state.runtime = provider
     problems.install(app)
-    for module in (health, auth, events, venues, holds, orders, admin):
+    for module in (health, auth, events, venues, holds, orders, admin, console):
         app.include_router(module.router)
     if static_dir is not None and (static_dir / "index.html").is_file():
         app.mount("/", SpaFiles(directory=static_dir, html=True), name="static")

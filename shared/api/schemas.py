@@ -194,6 +194,7 @@ class TicketOut(BaseModel):
     ticket_type_id: str
     code: str
     seat_id: str | None = None
+    status: str = "valid"  # "refunded": the organiser refunded it; it no longer admits
 
 
 class OrderOut(BaseModel):
@@ -206,14 +207,17 @@ class OrderOut(BaseModel):
     total: int
     currency: str
     created_at: str
+    refunded: int = 0  # minor units returned to the buyer
 
     @classmethod
     def of(cls, o: Order) -> OrderOut:
         return cls(order_id=o.id, event_id=o.event_id, hold_id=o.hold_id,
                    status=o.status.value, reason=o.reason,
                    tickets=[TicketOut(id=t.id, ticket_type_id=t.ticket_type_id, code=t.code,
-                                      seat_id=t.seat_id) for t in o.tickets],
-                   total=o.total, currency=o.currency, created_at=iso(o.created_at))
+                                      seat_id=t.seat_id, status=t.status)
+                            for t in o.tickets],
+                   total=o.total, currency=o.currency, created_at=iso(o.created_at),
+                   refunded=o.refunded)
 
 
 class OrdersOut(BaseModel):

@@ -71,6 +71,7 @@ class LocalStack:
         while not self._stop.is_set():
             try:
                 await self.runtime.reconciler.run_once(self.runtime.clock())
+                await self.runtime.refunds.resume()  # refunds a crash left between steps
             except Exception:
                 log.exception("reconciler pass failed")
             with contextlib.suppress(TimeoutError):

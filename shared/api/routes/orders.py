@@ -12,9 +12,11 @@ router = APIRouter(prefix="/api", tags=["orders"])
 
 @router.get("/orders/{order_id}", response_model=OrderOut)
 async def get_order(order_id: str, rt: RuntimeDep, user: UserDep) -> OrderOut:
-    return OrderOut.of(await rt.orders.get(user, order_id))
+    order = await rt.orders.get(user, order_id)
+    return OrderOut.of((await rt.console.with_refunds([order]))[0])
 
 
 @router.get("/me/orders", response_model=OrdersOut)
 async def my_orders(rt: RuntimeDep, user: UserDep) -> OrdersOut:
-    return OrdersOut(items=[OrderOut.of(o) for o in await rt.orders.mine(user)])
+    orders = await rt.console.with_refunds(await rt.orders.mine(user))
+    return OrdersOut(items=[OrderOut.of(o) for o in orders])

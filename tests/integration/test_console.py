@@ -1,0 +1,269 @@
+"""The organiser console over real HTTP: my events (drafts too) with sold, capacity and
+revenue; the live dashboard adding up (sold + held + available = capacity) while holds,
+checkouts and payments run; orders searched and paged by keyset; a streamed CSV export of
+10,000 orders; refunds of whole orders and single tickets. Purchase-path tests end with the
+inventory invariant."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import random
+
+import httpx
+
+from shared import ids
+from shared.adapters.simulated_gateway import SimulatedGateway
+from shared.models import Charge, LineItem, PaymentRequest, Ticket, now_ms
+from shared.runtime import Runtime
+from tests.support import Live, assert_invariant, eventually, make_buyer, make_event, type_id
+
+
+async def _buy(client: httpx.AsyncClient, token: str, event_id: str, type_id_: str,
+               quantity: int, card: str = "tok_visa") -> str | None:
+    """Hold and check out; the order id, or None when the hold was refused (sold out)."""
+    auth = {"authorization": f"Bearer {token}"}
+    hold = await client.post(f"/api/events/{event_id}/holds", headers=auth, json={
+        "items": [{"ticket_type_id": type_id_, "quantity": quantity}]})
+    if hold.status_code != 201:
+        assert hold.status_code == 409, hold.text
+        return None
+    out = await client.post(f"/api/holds/{hold.json()['hold_id']}/checkout", headers=auth,
+                            json={"payment_token": card})
+    assert out.status_code == 202, out.text
+    return str(out.json()["order_id"])
+
+
+async def _final(client: httpx.AsyncClient, token: str, order_id: str) -> dict[str, object]:
+    body: dict[str, object] = {}
+
+    async def final() -> bool:
+        nonlocal body
+        body = (await client.get(f"/api/orders/{order_id}",
+                                 headers={"authorization": f"Bearer {token}"})).json()
+        return body["status"] != "pending"
+
+    await eventually(final, limit=60)
+    return body
+
+
+async def test_my_events_lists_drafts_with_sold_capacity_and_revenue(rt: Runtime,
+                                                                     live: Live) -> None:
+    admin, _ = await make_buyer(rt, role="admin")
+    buyer, _ = await make_buyer(rt)
+    sold_event = await make_event(rt, {"GA": 10}, price=2500, name="Console on sale")
+    async with live.client(admin) as a:
+        venue = (await a.post("/api/admin/venues", json={"name": "Old Hall",
+                                                         "city": "Braga"})).json()
+        draft = await a.post("/api/admin/events", json={
+            "name": "Console draft", "starts_at": "2027-05-01T19:00:00Z", "status": "draft",
+            "venue_id": venue["id"],
+            "ticket_types": [{"name": "GA", "price": 1000, "capacity": 40}]})
+        assert draft.status_code == 201, draft.text
+        assert (draft.json()["status"], draft.json()["venue"]["name"]) == ("draft", "Old Hall")
+        async with live.client() as c:
+            order_id = await _buy(c, buyer, sold_event.id, type_id(sold_event, "GA"), 2)
+            assert order_id is not None
+            assert (await _final(c, buyer, order_id))["status"] == "confirmed"
+        listing = await a.get("/api/admin/events")
+        assert listing.status_code == 200
+        rows = {r["event"]["id"]: r for r in listing.json()["items"]}
+        assert rows[draft.json()["id"]]["event"]["status"] == "draft"
+        assert (rows[draft.json()["id"]]["capacity"], rows[draft.json()["id"]]["sold"]) == (40, 0)
+        mine = rows[sold_event.id]
+        assert (mine["capacity"], mine["sold"], mine["revenue"], mine["orders"]) == (
+            10, 2, 5000, 1)
+        async with live.client(buyer) as b:
+            assert (await b.get("/api/admin/events")).status_code == 403
+    await assert_invariant(rt, sold_event.id)
+
+
+async def test_dashboard_adds_up_while_a_sale_runs(rt: Runtime, live: Live) -> None:
+    event = await make_event(rt, {"Floor": 60, "Balcony": 30}, price=1500, per_user_limit=8)
+    floor, balcony = type_id(event, "Floor"), type_id(event, "Balcony")
+    admin, _ = await make_buyer(rt, role="admin")
+    buyers = [await make_buyer(rt) for _ in range(40)]
+    capacity = {floor: 60, balcony: 30}
+    snapshots: list[dict[str, object]] = []
+    selling = True
+
+    async def watch(a: httpx.AsyncClient) -> None:
+        while selling:
+            d = await a.get(f"/api/admin/events/{event.id}/dashboard")
+            assert d.status_code == 200, d.text
+            body = d.json()
+            snapshots.append(body)
+            for t in body["ticket_types"]:
+                assert t["available"] >= 0
+                assert t["sold"] + t["held"] + t["available"] == capacity[t["id"]], t
+            assert body["sold"] + body["held"] + body["available"] == 90
+            await asyncio.sleep(0)  # yield to the buyers between polls
+
+    async def shop(c: httpx.AsyncClient, token: str, i: int) -> None:
+        for n in range(3):
+            tt = floor if (i + n) % 3 else balcony
+            card = "tok_chargeDeclined" if (i + n) % 7 == 0 else "tok_visa"
+            order_id = await _buy(c, token, event.id, tt, 1 + (i % 2), card)
+            if order_id is not None:
+                await _final(c, token, order_id)
+
+    async with live.client(admin) as a, live.client() as c:
+        watcher = asyncio.create_task(watch(a))
+        await asyncio.gather(*(shop(c, token, i) for i, (token, _) in enumerate(buyers)))
+        selling = False
+        await watcher
+        final = (await a.get(f"/api/admin/events/{event.id}/dashboard")).json()
+    assert len(snapshots) > 3  # the sums were checked mid-sale, not only at the end
+    assert any(s["held"] for s in snapshots)  # ... including while tickets were held
+    sold = sum(line.sold for line in await rt.ledger.inventory(event.id))
+    assert final["sold"] == sold > 0
+    assert final["revenue"] == sold * 1500
+    assert sum(p["tickets"] for p in final["sales"]) == sold
+    await assert_invariant(rt, event.id)
+
+
+async def test_orders_search_and_keyset_pages(rt: Runtime, live: Live) -> None:
+    event = await make_event(rt, {"GA": 50}, price=1000, per_user_limit=10)
+    ga = type_id(event, "GA")
+    admin, _ = await make_buyer(rt, role="admin")
+    buyers = [await make_buyer(rt) for _ in range(5)]
+    placed: list[str] = []
+    async with live.client() as c:
+        for token, _ in buyers:
+            for _ in range(2):
+                order_id = await _buy(c, token, event.id, ga, 1)
+                assert order_id is not None
+                await _final(c, token, order_id)
+                placed.append(order_id)
+    async with live.client(admin) as a:
+        seen: list[str] = []
+        cursor: str | None = None
+        while True:
+            params = {"limit": "3", **({"cursor": cursor} if cursor else {})}
+            page = (await a.get(f"/api/admin/events/{event.id}/orders", params=params)).json()
+            seen += [r["order_id"] for r in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert sorted(seen) == sorted(placed) and len(seen) == len(set(seen)) == 10
+        email = buyers[2][1].email
+        by_email = (await a.get(f"/api/admin/events/{event.id}/orders",
+                                params={"q": email[:12].upper()})).json()["items"]
+        assert {r["email"] for r in by_email} == {email} and len(by_email) == 2
+        short = placed[4].split(".")[1][:10]
+        by_id = (await a.get(f"/api/admin/events/{event.id}/orders",
+                             params={"q": short})).json()["items"]
+        assert [r["order_id"] for r in by_id] == [placed[4]]
+        bad = await a.get(f"/api/admin/events/{event.id}/orders", params={"cursor": "x~y"})
+        assert (bad.status_code, bad.json()["field"]) == (422, "cursor")
+        detail = (await a.get(f"/api/admin/orders/{placed[0]}")).json()
+        assert detail["email"] == buyers[0][1].email
+        assert detail["order"]["status"] == "confirmed"
+    await assert_invariant(rt, event.id)
+
+
+async def test_refund_whole_order_and_single_tickets(rt: Runtime, live: Live) -> None:
+    event = await make_event(rt, {"GA": 6}, price=2000, per_user_limit=6)
+    ga = type_id(event, "GA")
+    admin, _ = await make_buyer(rt, role="admin")
+    ana, _ = await make_buyer(rt)
+    ben, _ = await make_buyer(rt)
+    async with live.client() as c:
+        whole = await _buy(c, ana, event.id, ga, 2)
+        part = await _buy(c, ben, event.id, ga, 4)
+        assert whole and part
+        await _final(c, ana, whole)
+        ben_order = await _final(c, ben, part)
+        assert await _buy(c, ana, event.id, ga, 1) is None  # sold out
+    await assert_invariant(rt, event.id)
+    tickets = [str(t["id"]) for t in ben_order["tickets"]]  # type: ignore[union-attr]
+    async with live.client(admin) as a:
+        r = await a.post(f"/api/admin/orders/{whole}/refunds", json={})
+        assert r.status_code == 200, r.text
+        assert [x["status"] for x in r.json()["refunds"]] == ["done"]
+        assert r.json()["refunds"][0]["amount"] == 4000
+        again = await a.post(f"/api/admin/orders/{whole}/refunds", json={})
+        assert len(again.json()["refunds"]) == 1  # idempotent: nothing more refunded
+        one = await a.post(f"/api/admin/orders/{part}/refunds", json={"ticket_ids": tickets[:1]})
+        assert one.json()["refunds"][0]["amount"] == 2000
+        assert one.json()["order"]["refunded"] == 2000
+        assert [t["status"] for t in one.json()["order"]["tickets"]].count("refunded") == 1
+        unknown = await a.post(f"/api/admin/orders/{part}/refunds",
+                               json={"ticket_ids": ["nope"]})
+        assert (unknown.status_code, unknown.json()["field"]) == (422, "ticket_ids")
+        audit = (await a.get(f"/api/admin/events/{event.id}/audit")).json()["items"]
+        assert [e["action"] for e in audit].count("order.refund") == 2
+    assert await rt.store.availability(event.id) == {ga: 3}
+    assert [line.sold for line in await rt.ledger.inventory(event.id)] == [3]
+    await assert_invariant(rt, event.id)
+    gateway = rt.gateway
+    assert isinstance(gateway, SimulatedGateway)
+    charge = await gateway.find_charge(whole)
+    assert charge is not None and charge.refunded
+    ben_charge = await gateway.find_charge(part)
+    assert ben_charge is not None and gateway.refunded_amount(ben_charge.id) == 2000
+    async with live.client(ana) as b:
+        mine = (await b.get("/api/me/orders")).json()["items"]
+        assert mine[0]["refunded"] == 4000
+        assert {t["status"] for t in mine[0]["tickets"]} == {"refunded"}
+    async with live.client() as c:  # the refunded tickets are on sale again
+        again_order = await _buy(c, ana, event.id, ga, 2)
+        assert again_order is not None
+        assert (await _final(c, ana, again_order))["status"] == "confirmed"
+    await assert_invariant(rt, event.id)
+
+
+async def test_concurrent_refunds_of_one_order_refund_once(rt: Runtime, live: Live) -> None:
+    event = await make_event(rt, {"GA": 10}, price=1000)
+    ga = type_id(event, "GA")
+    admin, _ = await make_buyer(rt, role="admin")
+    buyer, _ = await make_buyer(rt)
+    async with live.client() as c:
+        order_id = await _buy(c, buyer, event.id, ga, 3)
+        assert order_id
+        await _final(c, buyer, order_id)
+    async with live.client(admin) as a:
+        answers = await asyncio.gather(*(a.post(f"/api/admin/orders/{order_id}/refunds",
+                                                json={}) for _ in range(6)))
+    assert {r.status_code for r in answers} == {200}
+    refunds = await rt.console._console.refunds_of(order_id)  # type: ignore[attr-defined]
+    assert sum(r.amount for r in refunds) == 3000
+    assert await rt.store.availability(event.id) == {ga: 10}
+    await assert_invariant(rt, event.id)
+
+
+async def test_csv_export_of_10000_orders_streams(rt: Runtime, live: Live) -> None:
+    event = await make_event(rt, {"GA": 20_000}, price=500)
+    ga = type_id(event, "GA")
+    admin, _ = await make_buyer(rt, role="admin")
+    _, buyer = await make_buyer(rt)
+    start = now_ms() - 10_000 * 1000
+    rng = random.Random(15)
+    for i in range(10_000):
+        order_id = ids.new_child_id(event.id)
+        request = PaymentRequest(order_id=order_id, hold_id=ids.new_child_id(event.id),
+                                 event_id=event.id, user_id=buyer.user_id,
+                                 items=(LineItem(ga, 1, 500),), amount=500, currency="EUR",
+                                 payment_token="tok_visa")
+        charge = Charge(id=f"ch_{i}", idempotency_key=order_id, amount=500, currency="EUR")
+        ticket = Ticket(id=ids.new_id(), order_id=order_id, event_id=event.id,
+                        ticket_type_id=ga, code=ids.new_ticket_code())
+        await rt.ledger.record_confirmed(request, charge, [ticket],
+                                         start + i * 1000 + rng.randrange(1000))
+    chunks = 0
+    text = io.StringIO()
+    async with live.client(admin) as a, a.stream(
+            "GET", f"/api/admin/events/{event.id}/orders.csv") as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/csv")
+        assert "content-length" not in response.headers
+        assert response.headers.get("transfer-encoding") == "chunked"
+        async for chunk in response.aiter_text():
+            chunks += 1
+            text.write(chunk)
+    rows = list(csv.reader(io.StringIO(text.getvalue())))
+    assert rows[0][0] == "order_id"
+    assert len(rows) == 10_001
+    assert len({r[0] for r in rows[1:]}) == 10_000
+    assert chunks > 1  # sent a page at a time, not built whole
