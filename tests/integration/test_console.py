@@ -43,7 +43,7 @@ async def _final(client: httpx.AsyncClient, token: str, order_id: str) -> dict[s
         nonlocal body
         body = (await client.get(f"/api/orders/{order_id}",
                                  headers={"authorization": f"Bearer {token}"})).json()
-        return body["status"] != "pending"
+        return bool(body["status"] != "pending")
 
     await eventually(final, limit=60)
     return body
