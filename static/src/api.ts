@@ -34,6 +34,11 @@ export function setToken(value: string | null): void {
   token = value;
 }
 
+/** The session's bearer token, for requests ``api`` cannot make (a CSV download). */
+export function getToken(): string | null {
+  return token;
+}
+
 export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
@@ -93,10 +98,11 @@ export interface Hold {
   currency: string; expires_at: string; order_id: string | null;
   promo_code: string | null; discount: number;
 }
-export interface Ticket { id: string; ticket_type_id: string; code: string; seat_id: string | null }
+export interface Ticket { id: string; ticket_type_id: string; code: string; seat_id: string | null; status?: "valid" | "refunded" }
 export interface Order {
   order_id: string; event_id: string; hold_id: string; status: "pending" | "confirmed" | "failed";
   reason: string | null; tickets: Ticket[]; total: number; currency: string; created_at: string;
+  refunded?: number;
 }
 export interface User { user_id: string; email: string; display_name: string; role: string }
 export interface Session { token: string; expires_at: string; user: User }

@@ -2,11 +2,12 @@
 // details, prices, capacities (never below what is sold or held), new ticket types, and
 // publishing or cancelling the sale.
 import { useEffect, useState, type FormEvent } from "react";
-import { api, ApiError, type EventInfo } from "../api";
+import { api, ApiError, type EventInfo, type Venue } from "../api";
 import { Alert } from "../components/Alert";
 import { Page } from "../components/Page";
 import { describe, type Message } from "../messages";
 import { navigate } from "../router";
+import { ConsoleNav } from "./console/ConsoleNav";
 
 interface TypeRow { id?: string; name: string; price: string; capacity: string }
 
@@ -22,6 +23,13 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
   const [busy, setBusy] = useState(false);
   const [loaded, setLoaded] = useState(!eventId);
   const [status, setStatus] = useState("on_sale");
+  const [draft, setDraft] = useState(false);
+  const [venues, setVenues] = useState<Venue[]>([]);
+  const [venueId, setVenueId] = useState("");  // "" = a new venue, described below
+  useEffect(() => {
+    if (eventId) return;
+    api<{ items: Venue[] }>("/api/venues?limit=100", { fresh: true }).then((r) => setVenues(r.items)).catch(() => undefined);
+  }, [eventId]);
   useEffect(() => {
     if (!eventId) return;
     api<EventInfo>(`/api/events/${eventId}`, { fresh: true })
@@ -58,12 +66,14 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
         body: {
           name: f.name, description: f.description, category: f.category,
           starts_at: f.starts_at ? new Date(f.starts_at).toISOString() : "",
-          venue: { name: f.venue_name, city: f.city, address: f.address, country: f.country },
+          ...(venueId ? { venue_id: venueId } : { venue: { name: f.venue_name, city: f.city, address: f.address, country: f.country } }),
+          status: draft ? "draft" : "on_sale",
           currency: f.currency, per_user_limit: Number(f.per_user_limit),
           ticket_types: types.map((t) => ({ name: t.name, price: Math.round(Number(t.price) * 100), capacity: Number(t.capacity) })),
         },
       });
-      navigate(`/events/${saved.id}`);
+      // A draft is not on sale: its organiser goes on to edit and publish it.
+      navigate(saved.status === "draft" ? `/admin/events/${saved.id}/edit` : `/events/${saved.id}`);
     } catch (err) {
       const m = describe(err);
       setError(err instanceof ApiError && err.field ? { text: `${err.field}: ${m.text}` } : m);
@@ -84,6 +94,7 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
 
   return (
     <Page title={eventId ? "Edit event" : "Create an event"}>
+      {eventId && <ConsoleNav eventId={eventId} here="edit" />}
       {!loaded && !error && <p role="status">Loading the event…</p>}
       <form onSubmit={submit} className="admin-form" hidden={!loaded}>
         <fieldset>
@@ -101,10 +112,22 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
         </fieldset>
         <fieldset>
           <legend>Venue</legend>
-          <label>Venue name<input required value={f.venue_name} onChange={set("venue_name")} /></label>
-          <label>City<input required value={f.city} onChange={set("city")} /></label>
-          <label>Address<input value={f.address} onChange={set("address")} /></label>
-          <label>Country<input value={f.country} onChange={set("country")} /></label>
+          {!eventId && venues.length > 0 && (
+            <label>Venue
+              <select value={venueId} onChange={(e) => setVenueId(e.target.value)}>
+                <option value="">A new venue</option>
+                {venues.map((v) => <option key={v.id} value={v.id}>{v.name}, {v.city}</option>)}
+              </select>
+            </label>
+          )}
+          {!venueId && (
+            <>
+              <label>Venue name<input required value={f.venue_name} onChange={set("venue_name")} /></label>
+              <label>City<input required value={f.city} onChange={set("city")} /></label>
+              <label>Address<input value={f.address} onChange={set("address")} /></label>
+              <label>Country<input value={f.country} onChange={set("country")} /></label>
+            </>
+          )}
         </fieldset>
         <fieldset>
           <legend>Ticket types</legend>
@@ -119,6 +142,9 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
           {eventId && <p id="capacity-note" className="muted">Raising a capacity puts the new tickets on sale at once; it can't go below the tickets already sold or held.</p>}
           <button type="button" className="secondary" onClick={() => setTypes([...types, { name: "", price: "", capacity: "" }])}>Add a ticket type</button>
         </fieldset>
+        {!eventId && (
+          <label className="radio"><input type="checkbox" checked={draft} onChange={(e) => setDraft(e.target.checked)} />Save as a draft: not listed or sold until you publish it</label>
+        )}
         {error && <Alert message={error} />}
         <div className="actions">
           <button type="submit" disabled={busy}>{busy ? "Saving…" : eventId ? "Save changes" : "Create event"}</button>

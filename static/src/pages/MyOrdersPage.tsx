@@ -23,7 +23,7 @@ export function MyOrdersPage() {
           {orders.map((o) => (
             <li key={o.order_id}>
               <a href={`/orders/${o.order_id}`} onClick={(e) => { e.preventDefault(); navigate(`/orders/${o.order_id}`); }}>
-                <span className={`badge badge-${o.status}`}>{o.status}</span>
+                <span className={`badge badge-${o.status}`}>{o.tickets.length > 0 && o.tickets.every((t) => t.status === "refunded") ? "refunded" : o.refunded ? "partly refunded" : o.status}</span>
                 <span>{shortDate(o.created_at)}</span>
                 <span>{o.tickets.length} ticket{o.tickets.length === 1 ? "" : "s"}</span>
                 <strong>{money(o.total, o.currency)}</strong>

@@ -63,14 +63,21 @@ export function OrderPage({ id }: { id: string }) {
       </Page>
     );
   }
+  const valid = order.tickets.filter((t) => t.status !== "refunded");
+  const refunded = order.tickets.length - valid.length;
   return (
-    <Page title="You're going!">
+    <Page title={valid.length ? "You're going!" : "Order refunded"}>
       <p role="status">
         Order confirmed{event ? <> for <strong>{event.name}</strong>, {when(event.starts_at)}</> : null}. Total paid {money(order.total, order.currency)}.
       </p>
-      <p className="muted">Show a ticket's QR code at the door. Each code admits one person.</p>
+      {refunded > 0 && (
+        <p className="alert alert-info">
+          The organiser cancelled {refunded === order.tickets.length ? "this order" : `${refunded} of its tickets`} and refunded {money(order.refunded ?? 0, order.currency)} to your card. Cancelled tickets are no longer valid.
+        </p>
+      )}
+      {valid.length > 0 && <p className="muted">Show a ticket's QR code at the door. Each code admits one person.</p>}
       <div className="tickets">
-        {order.tickets.map((t) => <TicketQr key={t.id} code={t.code} label={name(t.ticket_type_id)} />)}
+        {valid.map((t) => <TicketQr key={t.id} code={t.code} label={name(t.ticket_type_id)} />)}
       </div>
     </Page>
   );
