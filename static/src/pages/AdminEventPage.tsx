@@ -113,12 +113,13 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
         <fieldset>
           <legend>Venue</legend>
           {!eventId && venues.length > 0 && (
-            <label>Venue
-              <select value={venueId} onChange={(e) => setVenueId(e.target.value)}>
+            <div className="field">
+              <label htmlFor="venue-pick">Venue</label>
+              <select id="venue-pick" value={venueId} onChange={(e) => setVenueId(e.target.value)}>
                 <option value="">A new venue</option>
                 {venues.map((v) => <option key={v.id} value={v.id}>{v.name}, {v.city}</option>)}
               </select>
-            </label>
+            </div>
           )}
           {!venueId && (
             <>

@@ -1,0 +1,80 @@
+"""The organiser console in a real browser against the stack `make run` starts: create a
+draft at an existing venue, publish it, a buyer buys, the sale shows on the dashboard, the
+organiser refunds the order, and the tickets are back on sale (and refunded for the buyer)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import Host
+from tests.e2e.test_browser import log_in
+
+pytestmark = pytest.mark.e2e
+
+
+def test_draft_publish_buy_dashboard_refund_back_on_sale(page: Page, browser: Browser,
+                                                         host: Host) -> None:
+    page.on("dialog", lambda dialog: dialog.accept())  # the refund asks for confirmation
+    log_in(page, host, "admin@example.com", "admin-password")
+    page.get_by_role("link", name="New event").click()
+    expect(page.get_by_role("heading", name="Create an event")).to_be_visible()
+    page.get_by_label("Name", exact=True).first.fill("Console Night")
+    page.get_by_label("Starts at").fill("2027-09-10T20:00")
+    page.get_by_label("Venue", exact=True).select_option(index=1)  # an existing venue
+    expect(page.get_by_label("Venue name")).to_have_count(0)
+    page.get_by_label("Name", exact=True).nth(1).fill("Standing")
+    page.get_by_label("Price (EUR)").fill("30.00")
+    page.get_by_label("Capacity", exact=True).fill("5")
+    page.get_by_label("Save as a draft").check()
+    page.get_by_role("button", name="Create event").click()
+    expect(page.get_by_role("heading", name="Edit event")).to_be_visible()
+    event_id = re.search(r"/admin/events/([^/]+)/edit", page.url).group(1)  # type: ignore[union-attr]
+    page.get_by_role("link", name="My events").first.click()
+    row = page.get_by_role("row").filter(has_text="Console Night")
+    expect(row).to_contain_text("draft")
+    expect(row).to_contain_text("0 / 5")
+    row.get_by_role("link", name=re.compile("^Edit")).click()
+    page.get_by_role("button", name="Publish: put on sale").click()
+    expect(page.get_by_role("button", name="Publish: put on sale")).to_have_count(0)
+
+    buyer_context = browser.new_context(viewport={"width": 375, "height": 812}, locale="en-GB",
+                                        timezone_id="UTC")
+    buyer = buyer_context.new_page()
+    buyer.set_default_timeout(15_000)
+    email, password = host.buyer("dee")
+    log_in(buyer, host, email, password, f"/events/{event_id}")
+    expect(buyer.get_by_text("5 left")).to_be_visible()
+    buyer.get_by_label("More Standing tickets").click()
+    buyer.get_by_label("More Standing tickets").click()
+    buyer.get_by_role("button", name="Hold tickets").click()
+    buyer.get_by_role("button", name="Pay").click()
+    expect(buyer.get_by_role("heading", name="You're going!")).to_be_visible()
+
+    page.goto(f"{host.base_url}/admin/events/{event_id}/dashboard")
+    expect(page.get_by_test_id("total-sold")).to_have_text("2", timeout=20_000)
+    expect(page.get_by_test_id("total-available")).to_have_text("3")
+    expect(page.get_by_role("img", name=re.compile("Tickets sold per minute"))).to_be_visible()
+    page.get_by_role("navigation", name="Event console").get_by_role("link",
+                                                                      name="Orders").click()
+    orders = page.get_by_role("row").filter(has_text=email)
+    expect(orders).to_contain_text("confirmed")
+    orders.get_by_role("link").click()
+    expect(page.get_by_role("heading", name="Order")).to_be_visible()
+    page.get_by_role("button", name="Cancel and refund order").click()
+    expect(page.get_by_role("status")).to_contain_text("back on sale")
+    expect(page.get_by_text("Refunded: no longer valid")).to_have_count(2)
+
+    page.goto(f"{host.base_url}/admin/events/{event_id}/dashboard")
+    expect(page.get_by_test_id("total-sold")).to_have_text("0")
+    expect(page.get_by_test_id("total-available")).to_have_text("5")
+    buyer.goto(f"{host.base_url}/events/{event_id}")
+    expect(buyer.get_by_text("5 left")).to_be_visible()
+    buyer.get_by_role("link", name="My orders").click()
+    expect(buyer.get_by_text("refunded", exact=True)).to_be_visible()
+    page.get_by_role("navigation", name="Event console").get_by_role("link",
+                                                                      name="Activity").click()
+    expect(page.get_by_role("cell", name="order.refund")).to_be_visible()
+    buyer_context.close()
