@@ -73,3 +73,5 @@ async def reconcile(timer: func.TimerRequest) -> None:
     finished = await runtime().refunds.resume()  # organiser refunds a crash left unfinished
     if finished:
         log.info("reconcile: finished %d refunds", finished)
+    if jobs := await runtime().cancellations.resume():  # whole-event refund jobs
+        log.info("reconcile: finished %d event cancellations", jobs)

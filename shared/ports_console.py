@@ -79,6 +79,19 @@ class RefundState:
     ticket_ids: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class CancellationJob:
+    """Progress of refunding every order of a cancelled event."""
+
+    event_id: str
+    status: str  # running | done
+    actor_id: str
+    orders: int  # confirmed orders of the event
+    refunded: int  # of which every ticket is refunded
+    started_at: int
+    updated_at: int
+
+
 class ConsoleLedger(Protocol):
     async def event_totals(self, event_ids: Sequence[str]) -> dict[str, EventTotals]: ...
 
@@ -115,6 +128,23 @@ class ConsoleLedger(Protocol):
     async def refund_states(self, order_ids: Sequence[str]) -> dict[str, RefundState]: ...
 
     async def audit_of(self, target_prefix: str, limit: int) -> list[dict[str, Any]]: ...
+
+    async def start_cancellation(self, event_id: str, actor_id: str, now: int
+                                 ) -> CancellationJob:
+        """Record the job (or find the one already recorded)."""
+        ...
+
+    async def cancellation(self, event_id: str) -> CancellationJob | None: ...
+
+    async def running_cancellations(self) -> list[str]: ...
+
+    async def refundable_orders(self, event_id: str, after: str, limit: int) -> list[str]:
+        """Confirmed orders with a ticket not yet refunded, by id after ``after``."""
+        ...
+
+    async def finish_cancellation(self, event_id: str, now: int) -> None: ...
+
+    async def touch_cancellation(self, event_id: str, now: int) -> None: ...
 
 
 class LiveInventory(Protocol):

@@ -29,6 +29,7 @@ from shared.adapters.sqlite_catalog import SqliteCatalog
 from shared.models import now_ms
 from shared.ports import PaymentBus, PaymentGateway
 from shared.services.accounts import AccountService
+from shared.services.cancellation import CancellationService
 from shared.services.catalog import CatalogService
 from shared.services.checkout import CheckoutService
 from shared.services.console import ConsoleService
@@ -102,6 +103,7 @@ class Runtime:
     # issue 15: the organiser console and refunds
     console: ConsoleService
     refunds: RefundService
+    cancellations: CancellationService
 
     @property
     def stream_names(self) -> StreamNames:
@@ -151,6 +153,8 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
     revocations = RedisRevocationFeed(redis)
     console_ledger = SqlConsole(ledger)
     live = RedisConsoleStore(redis)
+    catalog = CatalogService(catalog_store, ledger, inventory, settings, clock, ledger)
+    refunds = RefundService(console_ledger, gateway, live, catalog_store, ledger, clock)
     return Runtime(
         settings=settings, redis=redis, ledger=ledger, catalog_store=catalog_store,
         gateway=gateway, bus=bus, store=store, inventory=inventory,
@@ -161,9 +165,11 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
         reconciler=Reconciler(store, ledger, inventory, finalizer, settings),
         accounts=AccountService(ledger, ledger, RedisSessionCache(redis), hasher, settings,
                                 clock, limits=limits, feed=revocations),
-        catalog=CatalogService(catalog_store, ledger, inventory, settings, clock, ledger),
+        catalog=catalog,
         limits=limits, idempotency=RedisIdempotency(redis), revocations=revocations,
         clock=clock,
         console=ConsoleService(catalog_store, ledger, console_ledger, live, store, inventory),
-        refunds=RefundService(console_ledger, gateway, live, catalog_store, ledger, clock),
+        refunds=refunds,
+        cancellations=CancellationService(console_ledger, refunds, catalog, live, store, ledger,
+                                          clock),
     )

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from shared.adapters.sql_console_schema import refunded_tickets, refunds
+from shared.adapters.sql_console_schema import event_cancellations, refunded_tickets, refunds
 from shared.adapters.sql_ledger import SqlLedger
 from shared.adapters.sql_schema import (
     audit_log,
@@ -27,7 +27,14 @@ from shared.adapters.sql_schema import (
 )
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.models import Charge, InventoryLine, OrderStatus
-from shared.ports_console import EventTotals, OrderRow, Refund, RefundState, SalesPoint
+from shared.ports_console import (
+    CancellationJob,
+    EventTotals,
+    OrderRow,
+    Refund,
+    RefundState,
+    SalesPoint,
+)
 
 MINUTE_MS = 60_000
 CONFIRMED = OrderStatus.CONFIRMED.value
@@ -317,6 +324,86 @@ class SqlConsole:
                     for o in set(amounts) | set(voided)}
 
         return await self._ledger._run(run)
+
+    # ---- cancelling a whole event ----------------------------------------------------
+
+    def _refundable(self) -> sa.ColumnElement[bool]:
+        """A confirmed order with at least one ticket not yet refunded."""
+        left = (sa.select(sa.func.count()).select_from(tickets)
+                .where(tickets.c.order_id == orders.c.id,
+                       ~sa.exists().where(refunded_tickets.c.ticket_id == tickets.c.id))
+                .scalar_subquery())
+        return sa.and_(orders.c.status == CONFIRMED, left > 0)
+
+    async def start_cancellation(self, event_id: str, actor_id: str, now: int
+                                 ) -> CancellationJob:
+        def run() -> CancellationJob:
+            try:
+                with self.engine.begin() as c:
+                    c.execute(sa.insert(event_cancellations).values(
+                        event_id=event_id, status="running", actor_id=actor_id,
+                        started_at=now, updated_at=now))
+            except IntegrityError:
+                pass  # started before: the same job continues
+            job = self._job(event_id)
+            assert job is not None
+            return job
+
+        return await self._ledger._run(run)
+
+    def _job(self, event_id: str) -> CancellationJob | None:
+        ec = event_cancellations
+        with self.engine.begin() as c:
+            row = c.execute(sa.select(ec).where(ec.c.event_id == event_id)).first()
+            if row is None:
+                return None
+            total = int(c.execute(sa.select(sa.func.count()).select_from(orders).where(
+                orders.c.event_id == event_id, orders.c.status == CONFIRMED)).scalar_one())
+            left = int(c.execute(sa.select(sa.func.count()).select_from(orders).where(
+                orders.c.event_id == event_id, self._refundable())).scalar_one())
+        return CancellationJob(event_id=event_id, status=row.status, actor_id=row.actor_id,
+                               orders=total, refunded=total - left,
+                               started_at=int(row.started_at), updated_at=int(row.updated_at))
+
+    async def cancellation(self, event_id: str) -> CancellationJob | None:
+        return await self._ledger._run(lambda: self._job(event_id))
+
+    async def running_cancellations(self) -> list[str]:
+        def run() -> list[str]:
+            ec = event_cancellations
+            with self.engine.begin() as c:
+                return [r.event_id for r in c.execute(
+                    sa.select(ec.c.event_id).where(ec.c.status == "running")).all()]
+
+        return await self._ledger._run(run)
+
+    async def refundable_orders(self, event_id: str, after: str, limit: int) -> list[str]:
+        def run() -> list[str]:
+            with self.engine.begin() as c:
+                return [r.id for r in c.execute(
+                    sa.select(orders.c.id).where(orders.c.event_id == event_id,
+                                                 orders.c.id > after, self._refundable())
+                    .order_by(orders.c.id).limit(limit)).all()]
+
+        return await self._ledger._run(run)
+
+    async def finish_cancellation(self, event_id: str, now: int) -> None:
+        def run() -> None:
+            ec = event_cancellations
+            with self.engine.begin() as c:
+                c.execute(sa.update(ec).where(ec.c.event_id == event_id)
+                          .values(status="done", updated_at=now))
+
+        await self._ledger._run(run)
+
+    async def touch_cancellation(self, event_id: str, now: int) -> None:
+        def run() -> None:
+            ec = event_cancellations
+            with self.engine.begin() as c:
+                c.execute(sa.update(ec).where(ec.c.event_id == event_id)
+                          .values(updated_at=now))
+
+        await self._ledger._run(run)
 
     # ---- audit -----------------------------------------------------------------------
 

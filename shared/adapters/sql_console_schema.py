@@ -33,6 +33,17 @@ refunded_tickets = sa.Table(
     sa.Column("ticket_type_id", sa.String(64), nullable=False),
 )
 
+# Cancelling a whole event refunds every order as a resumable job: one row per event.
+event_cancellations = sa.Table(
+    "event_cancellations",
+    metadata,
+    sa.Column("event_id", sa.String(64), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),  # running | done
+    sa.Column("actor_id", ID, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("started_at", MS, nullable=False),
+    sa.Column("updated_at", MS, nullable=False),
+)
+
 # The console lists an event's orders newest first and sums its sales. Bound to the table,
 # so a new ledger gets it from migration 1 too; migration 10 creates it only where missing.
 orders_by_event = sa.Index("ix_orders_event_created", orders.c.event_id, orders.c.created_at)

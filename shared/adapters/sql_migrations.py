@@ -36,6 +36,7 @@ def _v10_refunds(conn: sa.Connection) -> None:
     c.orders_by_event.create(conn, checkfirst=True)
     c.refunds.create(conn)
     c.refunded_tickets.create(conn)
+    c.event_cancellations.create(conn)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -43,7 +44,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               _v1_ledger),
     Migration(2, "audit_log of admin actions", _v2_audit_log),
     # issue 15 (numbered 10 so parallel branches' migrations can be renumbered before it)
-    Migration(10, "refunds, refunded_tickets, orders by event", _v10_refunds),
+    Migration(10, "refunds, refunded_tickets, event_cancellations, orders by event", _v10_refunds),
 )
 
 

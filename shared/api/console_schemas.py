@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from shared.api.schemas import EventOut, OrderOut, Strict
 from shared.models import iso
-from shared.ports_console import EventTotals, OrderRow, Refund
+from shared.ports_console import CancellationJob, EventTotals, OrderRow, Refund
 from shared.services.console import Dashboard, OrderDetail
 
 
@@ -140,3 +140,17 @@ class RefundIn(Strict):
 
     ticket_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=36)]] | None,
                           Field(max_length=500)] = None
+
+
+class CancellationOut(BaseModel):
+    event_id: str
+    status: str  # running | done
+    orders: int  # confirmed orders of the event
+    refunded: int  # of which every ticket is refunded
+    started_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, j: CancellationJob) -> CancellationOut:
+        return cls(event_id=j.event_id, status=j.status, orders=j.orders, refunded=j.refunded,
+                   started_at=iso(j.started_at), updated_at=iso(j.updated_at))

@@ -72,6 +72,7 @@ class LocalStack:
             try:
                 await self.runtime.reconciler.run_once(self.runtime.clock())
                 await self.runtime.refunds.resume()  # refunds a crash left between steps
+                await self.runtime.cancellations.resume()  # whole-event refund jobs
             except Exception:
                 log.exception("reconciler pass failed")
             with contextlib.suppress(TimeoutError):

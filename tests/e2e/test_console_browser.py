@@ -15,9 +15,8 @@ from tests.e2e.test_browser import log_in
 pytestmark = pytest.mark.e2e
 
 
-def test_draft_publish_buy_dashboard_refund_back_on_sale(page: Page, browser: Browser,
-                                                         host: Host) -> None:
-    page.on("dialog", lambda dialog: dialog.accept())  # the refund asks for confirmation
+def create_draft_and_publish(page: Page, host: Host) -> str:
+    """Through the organiser's form and My events; returns the event id."""
     log_in(page, host, "admin@example.com", "admin-password")
     page.get_by_role("link", name="New event").click()
     expect(page.get_by_role("heading", name="Create an event")).to_be_visible()
@@ -31,7 +30,9 @@ def test_draft_publish_buy_dashboard_refund_back_on_sale(page: Page, browser: Br
     page.get_by_label("Save as a draft").check()
     page.get_by_role("button", name="Create event").click()
     expect(page.get_by_role("heading", name="Edit event")).to_be_visible()
-    event_id = re.search(r"/admin/events/([^/]+)/edit", page.url).group(1)  # type: ignore[union-attr]
+    found = re.search(r"/admin/events/([^/]+)/edit", page.url)
+    assert found is not None
+    event_id = found.group(1)
     page.get_by_role("link", name="My events").first.click()
     row = page.get_by_role("row").filter(has_text="Console Night")
     expect(row).to_contain_text("draft")
@@ -39,7 +40,13 @@ def test_draft_publish_buy_dashboard_refund_back_on_sale(page: Page, browser: Br
     row.get_by_role("link", name=re.compile("^Edit")).click()
     page.get_by_role("button", name="Publish: put on sale").click()
     expect(page.get_by_role("button", name="Publish: put on sale")).to_have_count(0)
+    return event_id
 
+
+def test_draft_publish_buy_dashboard_refund_back_on_sale(page: Page, browser: Browser,
+                                                         host: Host) -> None:
+    page.on("dialog", lambda dialog: dialog.accept())  # the refund asks for confirmation
+    event_id = create_draft_and_publish(page, host)
     buyer_context = browser.new_context(viewport={"width": 375, "height": 812}, locale="en-GB",
                                         timezone_id="UTC")
     buyer = buyer_context.new_page()

@@ -268,3 +268,50 @@ async def test_csv_export_of_10000_orders_streams(rt: Runtime, live: Live) -> No
     assert len(rows) == 10_001
     assert len({r[0] for r in rows[1:]}) == 10_000
     assert chunks > 1  # sent a page at a time, not built whole
+
+
+async def test_cancelling_an_event_refunds_every_order_and_resumes_after_a_crash(
+        rt: Runtime, live: Live) -> None:
+    event = await make_event(rt, {"GA": 40}, price=1000, per_user_limit=4)
+    ga = type_id(event, "GA")
+    admin_token, admin = await make_buyer(rt, role="admin")
+    buyers = [await make_buyer(rt) for _ in range(12)]
+    orders: list[str] = []
+    async with live.client() as c:
+        for token, _ in buyers:
+            order_id = await _buy(c, token, event.id, ga, 2)
+            assert order_id
+            await _final(c, token, order_id)
+            orders.append(order_id)
+    # One order is already partly refunded by hand: the job refunds only what is left.
+    first = (await rt.console.order(orders[0])).order
+    await rt.refunds.refund(orders[0], [first.tickets[0].id], admin)
+    # Start the job without its background run, and "crash" after 5 orders.
+    job = await rt.cancellations.start(event.id, admin)
+    assert (job.status, job.orders) == ("running", 12)
+    partial = await rt.cancellations.run(event.id, max_orders=5)
+    assert partial is not None and partial.status == "running"
+    assert partial.refunded == 5  # 4 by the job + 1 whose last ticket was left
+    async with live.client(admin_token) as a:
+        # Asking again continues the same job (in the background) to the end.
+        again = await a.post(f"/api/admin/events/{event.id}/cancellation")
+        assert again.status_code == 202
+        assert again.headers["location"].endswith("/cancellation")
+
+        async def done() -> bool:
+            body = (await a.get(f"/api/admin/events/{event.id}/cancellation")).json()
+            return bool(body["status"] == "done")
+
+        await eventually(done, limit=60)
+        final = (await a.get(f"/api/admin/events/{event.id}/cancellation")).json()
+        assert (final["orders"], final["refunded"]) == (12, 12)
+        hold = await a.post(f"/api/events/{event.id}/holds", json={
+            "items": [{"ticket_type_id": ga, "quantity": 1}]})
+        assert hold.status_code == 409  # sales stopped
+    gateway = rt.gateway
+    assert isinstance(gateway, SimulatedGateway)
+    for order_id in orders:  # every buyer got exactly their money back, once
+        charge = await gateway.find_charge(order_id)
+        assert charge is not None and gateway.refunded_amount(charge.id) == 2000
+    assert [line.sold for line in await rt.ledger.inventory(event.id)] == [0]
+    await assert_invariant(rt, event.id)

@@ -4,12 +4,15 @@ refunds of a whole order or some of its tickets."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 
 from shared.api.console_schemas import (
+    CancellationOut,
     ConsoleEventOut,
     ConsoleEventsOut,
     DashboardOut,
@@ -25,6 +28,9 @@ from shared.models import iso
 from shared.text_rules import text_problem
 
 router = APIRouter(prefix="/api/admin", tags=["console"])
+log = logging.getLogger(__name__)
+# Background jobs started by requests; held here so they are not garbage-collected mid-run.
+_jobs: set[asyncio.Task[object]] = set()
 
 Cursor = Annotated[str | None, Query(max_length=2000)]
 Search = Annotated[str, Query(max_length=254, description="buyer email (prefix) or order id")]
@@ -93,3 +99,29 @@ async def refund(order_id: str, body: RefundIn, rt: RuntimeDep,
     the tickets stop being valid and go back on sale. Repeating it changes nothing."""
     await rt.refunds.refund(order_id, body.ticket_ids, admin)
     return OrderDetailOut.of(await rt.console.order(order_id))
+
+
+@router.post("/events/{event_id}/cancellation", status_code=202, response_model=CancellationOut)
+async def cancel_and_refund(event_id: str, rt: RuntimeDep, admin: AdminDep,
+                            response: Response) -> CancellationOut:
+    """Cancel the event (sales stop now) and refund every order in the background; poll the
+    Location for progress. Asking again continues the same job."""
+    job = await rt.cancellations.start(event_id, admin)
+
+    async def run() -> object:
+        try:
+            return await rt.cancellations.run(event_id)
+        except Exception:  # the reconciler resumes the job on its next pass
+            log.warning("cancellation of %s interrupted", event_id, exc_info=True)
+            return None
+
+    task: asyncio.Task[object] = asyncio.create_task(run())
+    _jobs.add(task)
+    task.add_done_callback(_jobs.discard)
+    response.headers["Location"] = f"/api/admin/events/{event_id}/cancellation"
+    return CancellationOut.of(job)
+
+
+@router.get("/events/{event_id}/cancellation", response_model=CancellationOut)
+async def cancellation(event_id: str, rt: RuntimeDep, _admin: AdminDep) -> CancellationOut:
+    return CancellationOut.of(await rt.cancellations.progress(event_id))
