@@ -7,6 +7,7 @@ import { Alert } from "../components/Alert";
 import { Page } from "../components/Page";
 import { describe, type Message } from "../messages";
 import { navigate } from "../router";
+import { CancellationProgress } from "./console/CancellationProgress";
 import { ConsoleNav } from "./console/ConsoleNav";
 
 interface TypeRow { id?: string; name: string; price: string; capacity: string }
@@ -82,9 +83,15 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
   };
 
   const lifecycle = async (action: "publish" | "cancel") => {
-    if (action === "cancel" && !window.confirm("Cancel this event? Sales stop and it can't be put on sale again.")) return;
+    if (action === "cancel" && !window.confirm("Cancel this event? Sales stop, every order is refunded, and it can't be put on sale again.")) return;
     setError(null);
     try {
+      if (action === "cancel") {
+        // Sales stop at once; the refunds run in the background (progress below).
+        await api(`/api/admin/events/${eventId}/cancellation`, { method: "POST" });
+        setStatus("cancelled");
+        return;
+      }
       const ev = await api<EventInfo>(`/api/admin/events/${eventId}/${action}`, { method: "POST" });
       setStatus(ev.status);
     } catch (err) {
@@ -150,9 +157,10 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
         <div className="actions">
           <button type="submit" disabled={busy}>{busy ? "Saving…" : eventId ? "Save changes" : "Create event"}</button>
           {eventId && status === "draft" && <button type="button" className="secondary" onClick={() => lifecycle("publish")}>Publish: put on sale</button>}
-          {eventId && status !== "cancelled" && <button type="button" className="secondary" onClick={() => lifecycle("cancel")}>Cancel the event</button>}
+          {eventId && status !== "cancelled" && <button type="button" className="secondary" onClick={() => lifecycle("cancel")}>Cancel the event and refund every order</button>}
         </div>
         {eventId && status === "cancelled" && <p role="status">This event is cancelled: it is no longer listed or sold.</p>}
+        {eventId && status === "cancelled" && <CancellationProgress eventId={eventId} />}
       </form>
     </Page>
   );
