@@ -85,3 +85,8 @@ def test_draft_publish_buy_dashboard_refund_back_on_sale(page: Page, browser: Br
                                                                       name="Activity").click()
     expect(page.get_by_role("cell", name="order.refund")).to_be_visible()
     buyer_context.close()
+    # Cancelling the event refunds every order in the background, with progress.
+    page.get_by_role("navigation", name="Event console").get_by_role("link",
+                                                                      name="Edit").click()
+    page.get_by_role("button", name="Cancel the event and refund every order").click()
+    expect(page.get_by_text("Every order is refunded (1 of 1)")).to_be_visible(timeout=20_000)
