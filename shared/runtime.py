@@ -13,6 +13,7 @@ from typing import Any
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 
 from shared.adapters.argon2_hasher import Argon2Hasher
+from shared.adapters.blob_images import BlobImages
 from shared.adapters.cosmos_catalog import CosmosCatalog
 from shared.adapters.redis_catalog_cache import CachedCatalog
 from shared.adapters.redis_console import RedisConsoleStore
@@ -35,6 +36,7 @@ from shared.services.checkout import CheckoutService
 from shared.services.console import ConsoleService
 from shared.services.finalize import Finalizer
 from shared.services.holds import HoldService
+from shared.services.images import ImageService
 from shared.services.inventory import InventoryService
 from shared.services.limits import Limits
 from shared.services.orders import OrderService
@@ -104,6 +106,8 @@ class Runtime:
     console: ConsoleService
     refunds: RefundService
     cancellations: CancellationService
+    images: ImageService
+    image_store: BlobImages
 
     @property
     def stream_names(self) -> StreamNames:
@@ -120,6 +124,7 @@ class Runtime:
         if isinstance(self.gateway, SimulatedGateway):
             self.gateway.close()
         self.ledger.close()
+        await self.image_store.close()
         inner = self.catalog_store.store
         if isinstance(inner, CosmosCatalog):
             await inner.close()
@@ -154,6 +159,7 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
     console_ledger = SqlConsole(ledger)
     live = RedisConsoleStore(redis)
     catalog = CatalogService(catalog_store, ledger, inventory, settings, clock, ledger)
+    image_store = BlobImages(settings)
     refunds = RefundService(console_ledger, gateway, live, catalog_store, ledger, clock)
     return Runtime(
         settings=settings, redis=redis, ledger=ledger, catalog_store=catalog_store,
@@ -172,4 +178,5 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
         refunds=refunds,
         cancellations=CancellationService(console_ledger, refunds, catalog, live, store, ledger,
                                           clock),
+        images=ImageService(image_store, catalog), image_store=image_store,
     )

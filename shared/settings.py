@@ -104,6 +104,13 @@ class Settings:
     # Proxies in front of the app that append to X-Forwarded-For (Front Door -> Functions: 1).
     # None: TRUST_FORWARDED_FOR decides (true = 1 hop); 0: the header is ignored.
     forwarded_hops: int | None = None
+    # --- issue 15: event images in Azure Blob Storage ---
+    # Azure: the account's blob endpoint, with the app's managed identity. Locally: a
+    # connection string (the local host sets one for its Azurite). Neither: uploads answer 503.
+    image_account_url: str = ""
+    image_connection: str = ""
+    image_container: str = "event-images"
+    image_max_bytes: int = 5 * 1024 * 1024
 
     @property
     def effective_sql_url(self) -> str:
@@ -184,4 +191,8 @@ class Settings:
             static_dir=Path(s("STATIC_DIR", str(d.static_dir))),
             seed_demo=_bool(s("SEED_DEMO", "true")),
             forwarded_hops=_hops(e.get("FORWARDED_HOPS", "")),
+            image_account_url=e.get("IMAGE_ACCOUNT_URL", ""),
+            image_connection=e.get("IMAGE_CONNECTION", ""),
+            image_container=s("IMAGE_CONTAINER", d.image_container),
+            image_max_bytes=int(s("IMAGE_MAX_BYTES", str(d.image_max_bytes))),
         )

@@ -21,7 +21,17 @@ from starlette.types import Scope
 
 from shared.api import problems
 from shared.api.guard import Guard
-from shared.api.routes import admin, auth, console, events, health, holds, orders, venues
+from shared.api.routes import (
+    admin,
+    auth,
+    console,
+    events,
+    health,
+    holds,
+    images,
+    orders,
+    venues,
+)
 from shared.api.schemas import ProblemOut
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -106,7 +116,7 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     app.state.runtime = provider
     problems.install(app)
-    for module in (health, auth, events, venues, holds, orders, admin, console):
+    for module in (health, auth, events, venues, holds, orders, admin, console, images):
         app.include_router(module.router)
     if static_dir is not None and (static_dir / "index.html").is_file():
         app.mount("/", SpaFiles(directory=static_dir, html=True), name="static")
@@ -118,5 +128,6 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
             expose_headers=["Location", "Retry-After", "Idempotent-Replayed"], max_age=600)
-    app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes,
+                       max_upload_bytes=settings.image_max_bytes)
     return app

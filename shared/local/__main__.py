@@ -1,6 +1,7 @@
 """``python -m shared.local``: run the whole system on this machine (what ``make run`` does).
 
-Starts a redis-server child (unless REDIS_URL is set), migrates the SQLite ledger, creates
+Starts a redis-server child (unless REDIS_URL is set) and Azurite's blob service for event
+images (unless IMAGE_CONNECTION or IMAGE_ACCOUNT_URL is set), migrates the SQLite ledger, creates
 the admin account and demo events on an empty store, then serves the API and the SPA on
 http://127.0.0.1:7071 with the payments consumers and the reconciler. Ctrl-C stops it all.
 """
@@ -15,6 +16,7 @@ from dataclasses import replace
 
 from shared import telemetry
 from shared.local import demo
+from shared.local.azurite import Azurite
 from shared.local.redis_server import RedisServer
 from shared.local.stack import LocalStack
 from shared.runtime import build_runtime
@@ -68,11 +70,22 @@ def main() -> int:
             print(exc, file=sys.stderr)
             return 1
         print(f"redis-server started on port {redis.port} (data in {redis.data_dir})", flush=True)
+    azurite: Azurite | None = None
+    if not (settings.image_connection or settings.image_account_url) and Azurite.installed():
+        azurite = Azurite(settings.data_dir / "azurite")
+        try:
+            settings = replace(settings, image_connection=azurite.start())
+            print(f"azurite (blob) started on port {azurite.port} (event images)", flush=True)
+        except RuntimeError as exc:  # images answer 503; everything else runs
+            print(f"azurite not started: {exc}", file=sys.stderr, flush=True)
+            azurite = None
     try:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:
         pass
     finally:
+        if azurite is not None:
+            azurite.stop()
         if redis is not None:
             redis.stop()
             print("redis-server stopped", flush=True)
