@@ -132,6 +132,14 @@ resource deployments 'Microsoft.Storage/storageAccounts/blobServices/containers@
   properties: { publicAccess: 'None' }
 }
 
+// Event images (issue 15): written by the app through the identity's Storage Blob Data
+// Owner role below (account scope, so it covers this container), read back through the API.
+resource eventImages 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobs
+  name: 'event-images'
+  properties: { publicAccess: 'None' }
+}
+
 resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in [roles.blobOwner, roles.queueContributor, roles.tableContributor]: {
   name: guid(storage.id, identity.id, role)
   scope: storage
@@ -477,10 +485,12 @@ resource func 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'SEED_DEMO', value: 'false' }
         { name: 'FORWARDED_HOPS', value: '1' }  // the front end appends the client's address
         { name: 'CORS_ORIGINS', value: 'https://${web.properties.defaultHostname}' }
+        { name: 'IMAGE_ACCOUNT_URL', value: storage.properties.primaryEndpoints.blob }
+        { name: 'IMAGE_CONTAINER', value: eventImages.name }
       ]
     }
   }
-  dependsOn: [storageRoles, busRoles, vaultReader, deployments, redisAccess]
+  dependsOn: [storageRoles, busRoles, vaultReader, deployments, redisAccess, eventImages]
 }
 
 // ---- the web app (Static Web Apps, /api linked to the function app) -------------------------
@@ -682,6 +692,8 @@ module secondary 'modules/secondary-region.bicep' = if (multiRegion) {
     webHostname: web.properties.defaultHostname
     frontDoorName: frontDoor.name
     apiOriginGroupName: apiOrigins.name
+    imagesAccountUrl: storage.properties.primaryEndpoints.blob
+    imagesContainer: eventImages.name
   }
   dependsOn: [ledgerBackups, payments, busRoles, apiOrigin]
 }

@@ -33,6 +33,9 @@ param cosmosEndpoint string
 param webHostname string
 param frontDoorName string
 param apiOriginGroupName string
+@description('Event images: the primary region\'s blob endpoint and container (one copy, ZRS).')
+param imagesAccountUrl string
+param imagesContainer string
 
 @description('Whether this region consumes payments and runs the reconciler (false: passive)')
 param active bool = false
@@ -296,6 +299,8 @@ resource func 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'SEED_DEMO', value: 'false' }
         { name: 'TRUST_FORWARDED_FOR', value: 'true' }
         { name: 'CORS_ORIGINS', value: 'https://${webHostname}' }
+        { name: 'IMAGE_ACCOUNT_URL', value: imagesAccountUrl }
+        { name: 'IMAGE_CONTAINER', value: imagesContainer }
         // Passive: the API answers (Front Door's probe, and traffic if the primary fails), but
         // payments and the reconciler wait for the runbook to make this region the active one.
         { name: 'AzureWebJobs.payments.Disabled', value: string(!active) }
