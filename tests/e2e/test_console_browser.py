@@ -1,12 +1,15 @@
-"""The organiser console in a real browser against the stack `make run` starts: create a
-draft at an existing venue, publish it, a buyer buys, the sale shows on the dashboard, the
-organiser refunds the order, and the tickets are back on sale (and refunded for the buyer)."""
+"""The organiser console in a real browser against the stack `make run` starts (Azurite
+included): create a draft at an existing venue, upload its image, publish it, a buyer buys,
+the sale shows on the dashboard, the organiser refunds the order, the tickets are back on
+sale (and refunded for the buyer), and cancelling the event refunds every order."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import Host
@@ -38,6 +41,11 @@ def create_draft_and_publish(page: Page, host: Host) -> str:
     expect(row).to_contain_text("draft")
     expect(row).to_contain_text("0 / 5")
     row.get_by_role("link", name=re.compile("^Edit")).click()
+    png = io.BytesIO()
+    Image.new("RGB", (1500, 800), (30, 120, 200)).save(png, "PNG")
+    page.get_by_label("Event image").set_input_files(
+        {"name": "poster.png", "mimeType": "image/png", "buffer": png.getvalue()})
+    expect(page.get_by_text("Image saved.")).to_be_visible()
     page.get_by_role("button", name="Publish: put on sale").click()
     expect(page.get_by_role("button", name="Publish: put on sale")).to_have_count(0)
     return event_id
@@ -54,6 +62,11 @@ def test_draft_publish_buy_dashboard_refund_back_on_sale(page: Page, browser: Br
     email, password = host.buyer("dee")
     log_in(buyer, host, email, password, f"/events/{event_id}")
     expect(buyer.get_by_text("5 left")).to_be_visible()
+    shown = buyer.locator("img.event-image")
+    expect(shown).to_have_attribute("src", re.compile(r"^/api/images/.+-640\.jpg$"))
+    buyer.wait_for_function(  # the browser fetched and decoded it from the API
+        "() => { const i = document.querySelector('img.event-image');"
+        " return !!i && i.complete && i.naturalWidth > 0; }")
     buyer.get_by_label("More Standing tickets").click()
     buyer.get_by_label("More Standing tickets").click()
     buyer.get_by_role("button", name="Hold tickets").click()

@@ -9,6 +9,7 @@ import { describe, type Message } from "../messages";
 import { navigate } from "../router";
 import { CancellationProgress } from "./console/CancellationProgress";
 import { ConsoleNav } from "./console/ConsoleNav";
+import { ImageUpload } from "./console/ImageUpload";
 
 interface TypeRow { id?: string; name: string; price: string; capacity: string }
 
@@ -27,6 +28,7 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
   const [draft, setDraft] = useState(false);
   const [venues, setVenues] = useState<Venue[]>([]);
   const [venueId, setVenueId] = useState("");  // "" = a new venue, described below
+  const [imageUrl, setImageUrl] = useState("");
   useEffect(() => {
     if (eventId) return;
     api<{ items: Venue[] }>("/api/venues?limit=100", { fresh: true }).then((r) => setVenues(r.items)).catch(() => undefined);
@@ -40,6 +42,7 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
           currency: ev.currency, per_user_limit: String(ev.per_user_limit) });
         setTypes(ev.ticket_types.map((t) => ({ id: t.id, name: t.name, price: (t.price / 100).toFixed(2), capacity: String(t.capacity) })));
         setStatus(ev.status);
+        setImageUrl(ev.image_url);
         setLoaded(true);
       })
       .catch((e) => setError(describe(e)));
@@ -102,6 +105,7 @@ export function AdminEventPage({ eventId }: { eventId?: string }) {
   return (
     <Page title={eventId ? "Edit event" : "Create an event"}>
       {eventId && <ConsoleNav eventId={eventId} here="edit" />}
+      {eventId && loaded && <ImageUpload key={imageUrl} eventId={eventId} initial={imageUrl} />}
       {!loaded && !error && <p role="status">Loading the event…</p>}
       <form onSubmit={submit} className="admin-form" hidden={!loaded}>
         <fieldset>

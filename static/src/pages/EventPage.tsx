@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { api, type Availability, type EventInfo, type Hold } from "../api";
 import { Alert } from "../components/Alert";
+import { EventImage } from "../components/EventImage";
 import { Loading, Page } from "../components/Page";
 import { QuantityPicker } from "../components/QuantityPicker";
 import { money, when } from "../format";
@@ -68,6 +69,7 @@ export function EventPage({ id }: { id: string }) {
 
   return (
     <Page title={event.name}>
+      <EventImage url={event.image_url} sizes="(max-width: 960px) 100vw, 960px" />
       <p className="event-meta">
         <span>{when(event.starts_at)}</span>
         <span>{event.venue.name}, {event.venue.address ? `${event.venue.address}, ` : ""}{event.venue.city}</span>

@@ -3,6 +3,7 @@
 import { useEffect, useState } from "react";
 import { api } from "../../api";
 import { Alert } from "../../components/Alert";
+import { EventImage } from "../../components/EventImage";
 import { Loading, Page } from "../../components/Page";
 import { money, shortDate } from "../../format";
 import { describe, type Message } from "../../messages";
@@ -32,7 +33,7 @@ export function ConsoleEventsPage() {
             <tbody>
               {rows.map(({ event: ev, capacity, sold, revenue }) => (
                 <tr key={ev.id}>
-                  <th scope="row">{ev.image_url && <img className="thumb" src={ev.image_url} alt="" />}<To to={`/events/${ev.id}`}>{ev.name}</To></th>
+                  <th scope="row"><EventImage url={ev.image_url} sizes="48px" className="thumb" /><To to={`/events/${ev.id}`}>{ev.name}</To></th>
                   <td><span className={`badge badge-${ev.status}`}>{ev.status.replace("_", " ")}</span></td>
                   <td>{shortDate(ev.starts_at)}</td>
                   <td>{sold} / {capacity}</td>
