@@ -17,7 +17,7 @@ from typing import Any
 
 from shared import ids
 from shared.errors import InvalidInput, NotFound
-from shared.models import Event, Order, iso
+from shared.models import Event, Order, OrderStatus, iso
 from shared.ports import CatalogStore, EventFilter, InventoryStore, Ledger
 from shared.ports_console import (
     ConsoleLedger,
@@ -185,5 +185,8 @@ class ConsoleService:
 
     async def with_refunds(self, orders: list[Order]) -> list[Order]:
         """Orders as their buyer sees them: refunded tickets marked, refunded amount."""
-        states = await self._console.refund_states([o.id for o in orders])
+        confirmed = [o.id for o in orders if o.status == OrderStatus.CONFIRMED]
+        if not confirmed:  # pending and failed orders have nothing refunded: no query
+            return orders
+        states = await self._console.refund_states(confirmed)
         return [with_refunds(o, states.get(o.id)) for o in orders]
