@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from shared import ids
 from shared.errors import InvalidInput, NotFound
-from shared.models import Event, Order, OrderStatus, iso
-from shared.ports import CatalogStore, EventFilter, InventoryStore, Ledger
+from shared.models import Event, Order, OrderStatus, Principal, iso
+from shared.ports import AuditLog, CatalogStore, EventFilter, InventoryStore, Ledger
 from shared.ports_console import (
     ConsoleLedger,
     EventTotals,
@@ -84,13 +84,16 @@ def decode_cursor(cursor: str | None) -> tuple[int, str] | None:
 class ConsoleService:
     def __init__(self, catalog: CatalogStore, ledger: Ledger, console: ConsoleLedger,
                  live: LiveInventory, store: InventoryStore,
-                 inventory: InventoryService) -> None:
+                 inventory: InventoryService, audit: AuditLog,
+                 clock: Callable[[], int]) -> None:
         self._catalog = catalog
         self._ledger = ledger
         self._console = console
         self._live = live
         self._store = store
         self._inventory = inventory
+        self._audit = audit
+        self._clock = clock
 
     async def _event(self, event_id: str) -> Event:
         event = await self._catalog.get_event(event_id) if ids.is_event_id(event_id) else None
@@ -143,10 +146,13 @@ class ConsoleService:
         rows = rows[:limit]
         return rows, encode_cursor(rows[-1]) if more else None
 
-    async def csv_lines(self, event_id: str, query: str) -> AsyncIterator[str]:
+    async def csv_lines(self, event_id: str, query: str,
+                        actor: Principal) -> AsyncIterator[str]:
         """The event's orders as CSV, one page of the ledger at a time: memory stays flat
-        however many orders there are."""
+        however many orders there are. The export of buyers' emails is audited."""
         await self._event(event_id)
+        await self._audit.record_audit(actor.user_id, "orders.export", event_id,
+                                       {"q": query}, self._clock())
 
         def line(values: tuple[object, ...]) -> str:
             out = io.StringIO()

@@ -268,6 +268,8 @@ async def test_csv_export_of_10000_orders_streams(rt: Runtime, live: Live) -> No
     assert len(rows) == 10_001
     assert len({r[0] for r in rows[1:]}) == 10_000
     assert chunks > 1  # sent a page at a time, not built whole
+    audit = await rt.console.audit(event.id, 10)
+    assert [e["action"] for e in audit].count("orders.export") == 1
 
 
 async def test_cancelling_an_event_refunds_every_order_and_resumes_after_a_crash(

@@ -90,7 +90,7 @@ async def test_every_console_statement_compiles_for_sql_server(rt: Runtime) -> N
         await rt.console.dashboard(event.id)
         await rt.console.orders(event.id, "buyer", None, 10)
         await rt.console.orders(event.id, user.email, f"{now_ms()}~{hold.order_id}", 10)
-        lines = await rt.console.csv_lines(event.id, "")
+        lines = await rt.console.csv_lines(event.id, "", admin)
         assert [line async for line in lines]
         order = (await rt.console.order(hold.order_id)).order
         await rt.refunds.refund(hold.order_id, [order.tickets[0].id], admin)

@@ -68,10 +68,10 @@ async def event_orders(event_id: str, rt: RuntimeDep, _admin: AdminDep, q: Searc
 
 @router.get("/events/{event_id}/orders.csv", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}}})
-async def export_orders(event_id: str, rt: RuntimeDep, _admin: AdminDep,
+async def export_orders(event_id: str, rt: RuntimeDep, admin: AdminDep,
                         q: Search = "") -> StreamingResponse:
     """Every order of the event as CSV, streamed a page of the ledger at a time."""
-    lines = await rt.console.csv_lines(event_id, _search(q))
+    lines = await rt.console.csv_lines(event_id, _search(q), admin)
     return StreamingResponse(lines, media_type="text/csv; charset=utf-8", headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="orders-{event_id}.csv"'})
 
