@@ -103,3 +103,40 @@ def test_draft_publish_buy_dashboard_refund_back_on_sale(page: Page, browser: Br
                                                                       name="Edit").click()
     page.get_by_role("button", name="Cancel the event and refund every order").click()
     expect(page.get_by_text("Every order is refunded (1 of 1)")).to_be_visible(timeout=20_000)
+
+
+def test_promo_codes_are_created_edited_and_deactivated_in_the_console(page: Page,
+                                                                       host: Host) -> None:
+    admin = host.token("admin@example.com", "admin-password")
+    with host.api() as c:
+        r = c.post("/api/admin/events", headers={"authorization": f"Bearer {admin}"}, json={
+            "name": "Promo Night", "starts_at": "2027-06-01T19:00:00Z",
+            "venue": {"name": "Promo Hall", "city": "Faro"},
+            "ticket_types": [{"name": "GA", "price": 2000, "capacity": 50}]})
+        r.raise_for_status()
+        event_id = r.json()["id"]
+    log_in(page, host, "admin@example.com", "admin-password")
+    page.goto(f"{host.base_url}/admin/events/{event_id}/promos")
+    expect(page.get_by_text("No promo codes yet.")).to_be_visible()
+    page.get_by_label("Code").fill("early10")
+    page.get_by_label("Percent").fill("10")
+    page.get_by_label("Maximum uses (0: no limit)").fill("25")
+    page.get_by_role("button", name="Create promo code").click()
+    row = page.get_by_role("row").filter(has_text="EARLY10")
+    expect(row).to_contain_text("10% off")
+    expect(row).to_contain_text("0 / 25")
+    row.get_by_role("button", name="Edit EARLY10").click()
+    page.get_by_label("Percent").fill("15")
+    page.get_by_role("button", name="Save promo code").click()
+    expect(row).to_contain_text("15% off")
+    row.get_by_role("button", name="Deactivate EARLY10").click()
+    expect(row).to_contain_text("inactive")
+    buyer_email, buyer_password = host.buyer("pat")
+    token = host.token(buyer_email, buyer_password)
+    with host.api() as c:
+        tt = c.get(f"/api/events/{event_id}").json()["ticket_types"][0]["id"]
+        refused = c.post(f"/api/events/{event_id}/holds",
+                         headers={"authorization": f"Bearer {token}"},
+                         json={"items": [{"ticket_type_id": tt, "quantity": 1}],
+                               "promo_code": "EARLY10"})
+        assert refused.status_code == 422  # a deactivated code no longer applies

@@ -91,12 +91,13 @@ export function PromoCodesPage({ eventId }: { eventId: string }) {
         <fieldset>
           <legend>{editing ? `Edit ${f.code}` : "New promo code"}</legend>
           <label>Code<input required pattern="[A-Za-z0-9_-]{2,32}" value={f.code} readOnly={editing} onChange={set("code")} /></label>
-          <label>Kind
-            <select value={f.kind} onChange={set("kind")}>
+          <div className="field">
+            <label htmlFor="promo-kind">Kind</label>
+            <select id="promo-kind" value={f.kind} onChange={set("kind")}>
               <option value="percent">Percent off</option>
               <option value="amount">Amount off ({currency})</option>
             </select>
-          </label>
+          </div>
           <label>{f.kind === "percent" ? "Percent" : `Amount (${currency})`}<input type="number" required min={f.kind === "percent" ? 1 : 0.01} max={f.kind === "percent" ? 100 : undefined} step={f.kind === "percent" ? 1 : 0.01} value={f.value} onChange={set("value")} /></label>
           <label>Maximum uses (0: no limit)<input type="number" min={0} value={f.max_uses} onChange={set("max_uses")} /></label>
           <label>Valid from<input type="datetime-local" value={f.valid_from} onChange={set("valid_from")} /></label>
