@@ -10,15 +10,16 @@ NPM_STAMP := $(WEB)/node_modules/.installed
 WEB_SRC   := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) $(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json
 DIST      := $(WEB)/dist/index.html
 COSMOS_STAMP := tools/cosmosdb-server/node_modules/.installed
+AZURITE_STAMP := tools/azurite/node_modules/.installed
 TOOLS  := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
 
 .PHONY: run test setup system-deps system-deps-test node-check web-test iac-check lint typecheck pytest bench bench-smoke bench-compare clean
 
-run: system-deps $(STAMP) $(DIST)
+run: system-deps $(STAMP) $(DIST) $(AZURITE_STAMP)
 	$(PY) -m shared.local
 
-test: system-deps-test $(STAMP) lint typecheck iac-check web-test $(DIST) $(COSMOS_STAMP) pytest
+test: system-deps-test $(STAMP) lint typecheck iac-check web-test $(DIST) $(COSMOS_STAMP) $(AZURITE_STAMP) pytest
 
 setup: system-deps-test $(STAMP) $(NPM_STAMP)
 
@@ -51,6 +52,11 @@ $(NPM_STAMP): $(WEB)/package.json $(WEB)/package-lock.json | node-check
 $(COSMOS_STAMP): tools/cosmosdb-server/package.json | node-check
 	cd tools/cosmosdb-server && npm install --no-fund --no-audit --loglevel=error
 	touch $(COSMOS_STAMP)
+
+# Azurite (Azure Storage emulator): event images for `make run` and the tests.
+$(AZURITE_STAMP): tools/azurite/package.json | node-check
+	cd tools/azurite && npm install --no-fund --no-audit --loglevel=error
+	touch $(AZURITE_STAMP)
 
 $(DIST): $(NPM_STAMP) $(WEB_SRC)
 	cd $(WEB) && npm run --silent build
@@ -96,4 +102,4 @@ bench-compare: system-deps $(STAMP)
 	$(PY) bench/buyers.py --peer pretix
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts $(WEB)/node_modules $(WEB)/dist tools/cosmosdb-server/node_modules
+	rm -rf $(VENV) $(TOOLS) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts $(WEB)/node_modules $(WEB)/dist tools/cosmosdb-server/node_modules tools/azurite/node_modules

@@ -88,6 +88,11 @@ async def reconcile(timer: func.TimerRequest) -> None:
         log.warning("reconcile: running late (past due); one pass catches up on everything")
     report = await runtime().reconciler.run_once(now_ms())
     log.info("reconcile: %s", report)
+    finished = await runtime().refunds.resume()  # organiser refunds a crash left unfinished
+    if finished:
+        log.info("reconcile: finished %d refunds", finished)
+    if jobs := await runtime().cancellations.resume():  # whole-event refund jobs
+        log.info("reconcile: finished %d event cancellations", jobs)
 
 
 @app.function_name("outbox_relay")

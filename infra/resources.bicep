@@ -146,6 +146,14 @@ resource deployments 'Microsoft.Storage/storageAccounts/blobServices/containers@
   properties: { publicAccess: 'None' }
 }
 
+// Event images (issue 15): written by the app through the identity's Storage Blob Data
+// Owner role below (account scope, so it covers this container), read back through the API.
+resource eventImages 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobs
+  name: 'event-images'
+  properties: { publicAccess: 'None' }
+}
+
 resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in [roles.blobOwner, roles.queueContributor, roles.tableContributor]: {
   name: guid(storage.id, identity.id, role)
   scope: storage
@@ -520,10 +528,12 @@ resource func 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'MAIL_FROM', value: 'DoNotReply@${emailDomain.properties.mailFromSenderDomain}' }
         { name: 'MAIL_SCHEDULE', value: '*/30 * * * * *' }
         { name: 'PUBLIC_URL', value: 'https://${web.properties.defaultHostname}' }
+        { name: 'IMAGE_ACCOUNT_URL', value: storage.properties.primaryEndpoints.blob }
+        { name: 'IMAGE_CONTAINER', value: eventImages.name }
       ]
     }
   }
-  dependsOn: [storageRoles, busRoles, vaultReader, deployments, redisAccess]
+  dependsOn: [storageRoles, busRoles, vaultReader, deployments, redisAccess, eventImages]
 }
 
 // ---- Email (issue 16): Azure Communication Services with an Azure-managed sender domain ------
@@ -765,6 +775,8 @@ module secondary 'modules/secondary-region.bicep' = if (multiRegion) {
     ticketKeySecretUri: ticketKey.properties.secretUri
     acsEndpoint: 'https://${communication.properties.hostName}'
     mailFrom: 'DoNotReply@${emailDomain.properties.mailFromSenderDomain}'
+    imagesAccountUrl: storage.properties.primaryEndpoints.blob
+    imagesContainer: eventImages.name
   }
   dependsOn: [ledgerBackups, payments, busRoles, apiOrigin]
 }

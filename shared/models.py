@@ -146,6 +146,7 @@ class Ticket:
     ticket_type_id: str
     code: str
     seat_id: str | None = None
+    status: str = "valid"  # "refunded" once the organiser refunded it (no longer valid)
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ class Order:
     created_at: int
     reason: str | None = None
     tickets: tuple[Ticket, ...] = ()
+    refunded: int = 0  # minor units returned to the buyer so far
 
 
 @dataclass(frozen=True)

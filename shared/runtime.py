@@ -17,9 +17,11 @@ from redis.backoff import ExponentialBackoff
 from shared.adapters import pdf_tickets
 from shared.adapters.acs_mail import AcsMail
 from shared.adapters.argon2_hasher import Argon2Hasher
+from shared.adapters.blob_images import BlobImages
 from shared.adapters.cosmos_catalog import CosmosCatalog
 from shared.adapters.memory_limits import MemoryRateLimiter
 from shared.adapters.redis_catalog_cache import CachedCatalog
+from shared.adapters.redis_console import RedisConsoleStore
 from shared.adapters.redis_guard import GuardedRedis, GuardedRedisCluster, bypass
 from shared.adapters.redis_idempotency import RedisIdempotency
 from shared.adapters.redis_limits import RedisRateLimiter
@@ -31,6 +33,7 @@ from shared.adapters.redis_waiting_room import RedisWaitingRoom
 from shared.adapters.servicebus_bus import ServiceBusBus
 from shared.adapters.simulated_gateway import SimulatedGateway
 from shared.adapters.smtp_mail import SmtpMail
+from shared.adapters.sql_console import SqlConsole
 from shared.adapters.sql_door import SqlDoor
 from shared.adapters.sql_email_outbox import SqlEmailOutbox
 from shared.adapters.sql_holds import SqlHolds
@@ -41,20 +44,24 @@ from shared.breaker import CircuitBreaker
 from shared.models import now_ms
 from shared.ports import MailSender, PaymentBus, PaymentGateway
 from shared.services.accounts import AccountService
+from shared.services.cancellation import CancellationService
 from shared.services.catalog import CatalogService
 from shared.services.checkout import CheckoutService
 from shared.services.confirmation_email import ConfirmationEmails
+from shared.services.console import ConsoleService
 from shared.services.degraded import DegradedPurchases
 from shared.services.degraded_recovery import Recovery
 from shared.services.door import DoorService
 from shared.services.finalize import Finalizer
 from shared.services.holds import HoldService
+from shared.services.images import ImageService
 from shared.services.inventory import InventoryService
 from shared.services.limits import Limits
 from shared.services.order_documents import OrderDocuments
 from shared.services.orders import OrderService
 from shared.services.outbox import OutboxRelay
 from shared.services.reconcile import Reconciler
+from shared.services.refunds import RefundService
 from shared.services.waiting_room import WaitingRoomService
 from shared.settings import Settings
 
@@ -135,6 +142,12 @@ class Runtime:
     door: DoorService
     documents: OrderDocuments
     emails: ConfirmationEmails
+    # issue 15: the organiser console and refunds
+    console: ConsoleService
+    refunds: RefundService
+    cancellations: CancellationService
+    images: ImageService
+    image_store: BlobImages
 
     @property
     def stream_names(self) -> StreamNames:
@@ -151,6 +164,7 @@ class Runtime:
         if isinstance(self.gateway, SimulatedGateway):
             self.gateway.close()
         self.ledger.close()
+        await self.image_store.close()
         inner = self.catalog_store.store
         if isinstance(inner, CosmosCatalog):
             await inner.close()
@@ -220,6 +234,10 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
     door = DoorService(SqlDoor(ledger), ledger, catalog_store, ledger, ticket_key(settings),
                        clock)
     orders = OrderService(store, ledger, degraded)
+    console_ledger = SqlConsole(ledger)
+    live = RedisConsoleStore(redis)
+    image_store = BlobImages(settings)
+    refunds = RefundService(console_ledger, gateway, live, catalog_store, ledger, clock)
     return Runtime(
         settings=settings, redis=redis, ledger=ledger, catalog_store=catalog_store,
         gateway=gateway, bus=bus, store=store, inventory=inventory,
@@ -243,4 +261,10 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
             mail_sender(settings),
             public_url=lambda: settings.public_url or f"http://{settings.host}:{settings.port}",
             mail_domain=settings.mail_from.rpartition("@")[2], clock=clock),
+        console=ConsoleService(catalog_store, ledger, console_ledger, live, store, inventory,
+                               ledger, clock),
+        refunds=refunds,
+        cancellations=CancellationService(console_ledger, refunds, catalog, live, store, ledger,
+                                          clock),
+        images=ImageService(image_store, catalog), image_store=image_store,
     )

@@ -289,6 +289,17 @@ class Settings(BaseSettings):
     static_dir: Path = Field(
         Path("static"), description="web front end (its `dist/` when built)")
     seed_demo: bool = Field(True, description="put demo events into an empty catalog")
+    # Event images in Blob Storage (docs/architecture.md §8d).
+    image_account_url: Annotated[str, AfterValidator(check.url("https", "http"))] = Field(
+        "", description="Azure: the storage account's blob endpoint, reached with the app's "
+        "managed identity; neither this nor `IMAGE_CONNECTION`: uploads answer 503")
+    image_connection: str = Field(
+        "", repr=False, description="a Blob Storage connection string (the local host sets one "
+        "for its Azurite)", json_schema_extra={"shown_default": "(local host: its Azurite)"})
+    image_container: str = Field("event-images", min_length=1,
+                                 description="blob container of event images")
+    image_max_bytes: int = Field(5 * 1024 * 1024, ge=1,
+                                 description="largest image upload (413 beyond)")
 
     @model_validator(mode="after")
     def _combinations(self) -> Settings:

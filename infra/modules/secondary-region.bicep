@@ -39,6 +39,9 @@ param apiOriginGroupName string
 param ticketKeySecretUri string
 param acsEndpoint string
 param mailFrom string
+@description('Event images: the primary region\'s blob endpoint and container (one copy, ZRS).')
+param imagesAccountUrl string
+param imagesContainer string
 
 @description('Whether this region consumes payments and runs the reconciler (false: passive)')
 param active bool = false
@@ -310,6 +313,8 @@ resource func 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'MAIL_FROM', value: mailFrom }
         { name: 'MAIL_SCHEDULE', value: '*/30 * * * * *' }
         { name: 'PUBLIC_URL', value: 'https://${webHostname}' }
+        { name: 'IMAGE_ACCOUNT_URL', value: imagesAccountUrl }
+        { name: 'IMAGE_CONTAINER', value: imagesContainer }
         // Passive: the API answers (Front Door's probe, and traffic if the primary fails), but
         // payments and the reconciler wait for the runbook to make this region the active one.
         { name: 'AzureWebJobs.payments.Disabled', value: string(!active) }

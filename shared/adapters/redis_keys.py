@@ -38,3 +38,8 @@ def session_key(token_hash: str) -> str:
 def sql_users_key(event_id: str) -> str:
     """sync_sql.lua's eighth key: each buyer's SQL-taken tickets already in per_user."""
     return "sqlusers:{" + event_id + "}"
+
+
+def refunds_key(event_id: str) -> str:
+    """restock.lua's eighth key: ids of the event's refunds already put back on sale."""
+    return "refunds:{" + event_id + "}"

@@ -39,6 +39,11 @@ class SimulatedGateway:
             " NOT NULL, outcome TEXT NOT NULL, refunded INTEGER NOT NULL DEFAULT 0,"
             " created_at INTEGER NOT NULL)"
         )
+        # Partial refunds (the organiser console), once per idempotency key.
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS refunds (idempotency_key TEXT PRIMARY KEY, charge_id"
+            " TEXT NOT NULL, amount INTEGER NOT NULL, created_at INTEGER NOT NULL)"
+        )
 
     def close(self) -> None:
         self._db.close()
@@ -77,6 +82,44 @@ class SimulatedGateway:
                 self._db.execute("UPDATE charges SET refunded = 1 WHERE id = ?", (charge.id,))
 
         await asyncio.to_thread(run)
+
+    async def refund_amount(self, charge: Charge, amount: int, idempotency_key: str) -> None:
+        """Return ``amount`` of the charge; a repeated key returns nothing more. Refunds
+        never exceed the charge, as a processor refuses; the charge counts as refunded once
+        they reach its amount."""
+        def run() -> None:
+            with self._lock:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    seen = self._db.execute("SELECT 1 FROM refunds WHERE idempotency_key = ?",
+                                            (idempotency_key,)).fetchone()
+                    row = self._db.execute(
+                        "SELECT amount, (SELECT COALESCE(SUM(amount), 0) FROM refunds"
+                        " WHERE charge_id = charges.id) FROM charges WHERE id = ?"
+                        " AND outcome = 'succeeded'", (charge.id,)).fetchone()
+                    if row is None:
+                        raise ValueError(f"no such charge {charge.id}")
+                    if seen is None:
+                        if row[1] + amount > row[0]:
+                            raise ValueError("refunds would exceed the charge")
+                        self._db.execute("INSERT INTO refunds VALUES (?, ?, ?, ?)",
+                                         (idempotency_key, charge.id, amount, now_ms()))
+                        if row[1] + amount == row[0]:
+                            self._db.execute("UPDATE charges SET refunded = 1 WHERE id = ?",
+                                             (charge.id,))
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+
+        await asyncio.to_thread(run)
+
+    def refunded_amount(self, charge_id: str) -> int:
+        """What the partial refunds of a charge add up to (tests)."""
+        with self._lock:
+            row = self._db.execute("SELECT COALESCE(SUM(amount), 0) FROM refunds"
+                                   " WHERE charge_id = ?", (charge_id,)).fetchone()
+        return int(row[0])
 
     async def find_charge(self, idempotency_key: str) -> Charge | None:
         def run() -> Charge | None:

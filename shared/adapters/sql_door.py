@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from shared.adapters.sql_console_schema import refunded_tickets
 from shared.adapters.sql_ledger import SqlLedger
 from shared.adapters.sql_schema import event_staff, orders, ticket_checkins, tickets, users
 from shared.door import DoorCounts, Scan, ScanResult, StaffMember
@@ -97,8 +98,10 @@ class SqlDoor:
             with self.engine.begin() as c:
                 ticket = c.execute(
                     sa.select(tickets.c.id, tickets.c.event_id, tickets.c.ticket_type_id,
-                              orders.c.status)
+                              orders.c.status, refunded_tickets.c.refund_id)
                     .join(orders, orders.c.id == tickets.c.order_id)
+                    # A ticket the organiser refunded on its own (issue 15) admits no one.
+                    .outerjoin(refunded_tickets, refunded_tickets.c.ticket_id == tickets.c.id)
                     .where(tickets.c.id == ticket_id)).first()
                 by_name = c.execute(sa.select(users.c.display_name)
                                     .where(users.c.id == by)).scalar_one()
@@ -107,7 +110,7 @@ class SqlDoor:
             if ticket.event_id != event_id:
                 return Scan(ScanResult.WRONG_EVENT, ticket.id, ticket.event_id,
                             ticket.ticket_type_id)
-            if ticket.status != OrderStatus.CONFIRMED.value:
+            if ticket.status != OrderStatus.CONFIRMED.value or ticket.refund_id is not None:
                 return Scan(ScanResult.REFUNDED, ticket.id, ticket.event_id,
                             ticket.ticket_type_id)
             try:
@@ -130,9 +133,12 @@ class SqlDoor:
                                        ).scalar_one()
                 sold = c.execute(
                     sa.select(sa.func.count()).select_from(
-                        tickets.join(orders, orders.c.id == tickets.c.order_id))
+                        tickets.join(orders, orders.c.id == tickets.c.order_id)
+                        .outerjoin(refunded_tickets,
+                                   refunded_tickets.c.ticket_id == tickets.c.id))
                     .where(tickets.c.event_id == event_id,
-                           orders.c.status == OrderStatus.CONFIRMED.value)).scalar_one()
+                           orders.c.status == OrderStatus.CONFIRMED.value,
+                           refunded_tickets.c.ticket_id.is_(None))).scalar_one()
             return DoorCounts(checked_in=int(checked_in), tickets=int(sold))
 
         return await self._ledger._run(run)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from shared.adapters import sql_console_schema as c
 from shared.adapters import sql_schema as t
 from shared.models import now_ms
 
@@ -54,6 +55,13 @@ def _v5_email_outbox(conn: sa.Connection) -> None:
     t.email_outbox.create(conn)
 
 
+def _v6_refunds(conn: sa.Connection) -> None:
+    c.orders_by_event.create(conn, checkfirst=True)
+    c.refunds.create(conn)
+    c.refunded_tickets.create(conn)
+    c.event_cancellations.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "ledger: users, sessions, ticket_inventory, orders, tickets, payments",
               _v1_ledger),
@@ -62,6 +70,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               _v3_degraded_mode),
     Migration(4, "event_staff and ticket_checkins (door check-in)", _v4_door_checkin),
     Migration(5, "email_outbox (order confirmations)", _v5_email_outbox),
+    Migration(6, "refunds, refunded_tickets, event_cancellations, orders by event", _v6_refunds),
 )
 
 

@@ -24,7 +24,19 @@ from shared.api.degraded_notice import HEADER as DEGRADED_HEADER
 from shared.api.degraded_notice import DegradedNotice
 from shared.api.guard import Guard
 from shared.api.hold_fast_path import HoldFastPath
-from shared.api.routes import admin, auth, door, events, health, holds, orders, queue, venues
+from shared.api.routes import (
+    admin,
+    auth,
+    console,
+    door,
+    events,
+    health,
+    holds,
+    images,
+    orders,
+    queue,
+    venues,
+)
 from shared.api.schemas import ProblemOut
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -116,7 +128,8 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     app.state.runtime = provider
     problems.install(app)
-    for module in (health, auth, events, queue, venues, holds, orders, admin, door):
+    for module in (health, auth, events, queue, venues, holds, orders, admin, door, console,
+                   images):
         app.include_router(module.router)
     if static_dir is not None and (static_dir / "index.html").is_file():
         app.mount("/", SpaFiles(directory=static_dir, html=True), name="static")
@@ -134,5 +147,6 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
     app.add_middleware(HoldFastPath, runtime=provider, cors=bool(settings.cors_origins))
     # Outside the fast path, so its answers carry the degraded-mode header too.
     app.add_middleware(DegradedNotice, breaker=lambda: provider().breaker)
-    app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes,
+                       max_upload_bytes=settings.image_max_bytes)
     return app

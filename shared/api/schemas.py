@@ -206,6 +206,7 @@ class TicketOut(BaseModel):
     state: Literal["valid", "checked_in", "refunded"]
     checked_in_at: str | None = None
     seat_id: str | None = None
+    status: str = "valid"  # "refunded": the organiser refunded it; it no longer admits
 
 
 class OrderEventOut(BaseModel):
@@ -238,6 +239,7 @@ class OrderOut(BaseModel):
     currency: str
     created_at: str
     event: OrderEventOut | None = None
+    refunded: int = 0  # minor units returned to the buyer
 
     @classmethod
     def of(cls, o: Order, code_of: Callable[[str, str], str],
@@ -247,8 +249,10 @@ class OrderOut(BaseModel):
         admitted tickets to their check-in times."""
         admitted = checked_in or {}
 
-        def state(ticket_id: str) -> Literal["valid", "checked_in", "refunded"]:
-            if o.status != OrderStatus.CONFIRMED:
+        def state(ticket_id: str, status: str) -> Literal["valid", "checked_in", "refunded"]:
+            # A ticket of an order that is no longer confirmed, or one the organiser
+            # refunded on its own, no longer admits anyone.
+            if o.status != OrderStatus.CONFIRMED or status == "refunded":
                 return "refunded"
             return "checked_in" if ticket_id in admitted else "valid"
 
@@ -256,11 +260,12 @@ class OrderOut(BaseModel):
                    status=o.status.value, reason=o.reason,
                    tickets=[TicketOut(
                        id=t.id, ticket_type_id=t.ticket_type_id,
-                       code=code_of(t.id, t.event_id), reference=t.code, state=state(t.id),
+                       code=code_of(t.id, t.event_id), reference=t.code,
+                       state=state(t.id, t.status),
                        checked_in_at=iso(admitted[t.id]) if t.id in admitted else None,
-                       seat_id=t.seat_id) for t in o.tickets],
+                       seat_id=t.seat_id, status=t.status) for t in o.tickets],
                    total=o.total, currency=o.currency, created_at=iso(o.created_at),
-                   event=OrderEventOut.of(event) if event else None)
+                   event=OrderEventOut.of(event) if event else None, refunded=o.refunded)
 
 
 class OrdersOut(BaseModel):

@@ -1,7 +1,8 @@
 """``python -m shared.local``: run the whole system on this machine (what ``make run`` does).
 
 Starts a redis-server child (unless REDIS_URL is set), restarted from its AOF whenever it
-dies (``redis_supervisor.py``), migrates the SQLite ledger, creates
+dies (``redis_supervisor.py``), and Azurite's blob service for event images (unless
+IMAGE_CONNECTION or IMAGE_ACCOUNT_URL is set), migrates the SQLite ledger, creates
 the admin account and demo events on an empty store, then serves the API and the SPA on
 http://127.0.0.1:7071 with the payments consumers, the reconciler and the email sender
 (whose SMTP sink, aiosmtpd, keeps every email under ``.local/mail/``): from ``WORKERS``
@@ -18,6 +19,7 @@ import sys
 
 from shared import telemetry
 from shared.local import demo
+from shared.local.azurite import Azurite
 from shared.local.keys import local_key
 from shared.local.mail_sink import MailSink
 from shared.local.redis_server import RedisServer
@@ -134,6 +136,15 @@ def main() -> int:
         settings = settings.with_(smtp_host=sink.host)
         print(f"mail sink on smtp://{sink.host}:{sink.port}: emails are kept as .eml files in "
               f"{sink.folder.resolve()}", flush=True)
+    azurite: Azurite | None = None
+    if not (settings.image_connection or settings.image_account_url) and Azurite.installed():
+        azurite = Azurite(settings.data_dir / "azurite")
+        try:
+            settings = settings.with_(image_connection=azurite.start())
+            print(f"azurite (blob) started on port {azurite.port} (event images)", flush=True)
+        except RuntimeError as exc:  # images answer 503; everything else runs
+            print(f"azurite not started: {exc}", file=sys.stderr, flush=True)
+            azurite = None
     try:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:
@@ -141,6 +152,8 @@ def main() -> int:
     finally:
         if sink is not None:
             sink.stop()
+        if azurite is not None:
+            azurite.stop()
         if redis is not None:
             redis.stop()
             print("redis-server stopped", flush=True)

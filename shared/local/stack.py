@@ -114,6 +114,8 @@ class LocalStack:
                 if not self._lease or await self._hold_lease(lease):
                     try:
                         await self.runtime.reconciler.run_once(self.runtime.clock())
+                        await self.runtime.refunds.resume()  # refunds a crash left between steps
+                        await self.runtime.cancellations.resume()  # whole-event refund jobs
                     except Exception:
                         log.exception("reconciler pass failed")
                 with contextlib.suppress(TimeoutError):
@@ -122,6 +124,7 @@ class LocalStack:
             if self.reconciling:
                 with contextlib.suppress(Exception):
                     await lease.release()
+
     async def _every(self, seconds: float, name: str,
                      step: Callable[[int], Awaitable[object]]) -> None:
         while not self._stop.is_set():

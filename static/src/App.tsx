@@ -9,6 +9,12 @@ import { HoldPage } from "./pages/HoldPage";
 import { MyOrdersPage } from "./pages/MyOrdersPage";
 import { OrderPage } from "./pages/OrderPage";
 import { WaitingPage } from "./pages/WaitingPage";
+import { AuditPage } from "./pages/console/AuditPage";
+import { ConsoleEventsPage } from "./pages/console/ConsoleEventsPage";
+import { ConsoleOrderPage } from "./pages/console/ConsoleOrderPage";
+import { DashboardPage } from "./pages/console/DashboardPage";
+import { OrdersPage } from "./pages/console/OrdersPage";
+import { PromoCodesPage } from "./pages/console/PromoCodesPage";
 import { Page } from "./components/Page";
 import { match, navigate, useLocation } from "./router";
 import { useSession } from "./session";
@@ -56,6 +62,12 @@ function Routes() {
   if (path === "/admin/events/new") return admin(<AdminEventPage />);
   if ((m = match("/admin/events/:id/edit", path))) return admin(<AdminEventPage key={m.id} eventId={m.id} />);
   if ((m = match("/admin/events/:id/staff", path))) return admin(<StaffPage key={m.id} eventId={m.id} />);
+  if (path === "/admin/events") return admin(<ConsoleEventsPage />);
+  if ((m = match("/admin/events/:id/dashboard", path))) return admin(<DashboardPage key={m.id} eventId={m.id} />);
+  if ((m = match("/admin/events/:id/orders", path))) return admin(<OrdersPage key={m.id} eventId={m.id} />);
+  if ((m = match("/admin/events/:id/promos", path))) return admin(<PromoCodesPage key={m.id} eventId={m.id} />);
+  if ((m = match("/admin/events/:id/audit", path))) return admin(<AuditPage key={m.id} eventId={m.id} />);
+  if ((m = match("/admin/orders/:id", path))) return admin(<ConsoleOrderPage key={m.id} orderId={m.id} />);
   return <Page title="Page not found"><p>There is nothing here. <Link to="/">See upcoming events</Link>.</p></Page>;
 }
 
@@ -69,6 +81,7 @@ export function App() {
         <nav aria-label="Account">
           {user ? (
             <>
+              {user.role === "admin" && <Link to="/admin/events">My events</Link>}
               {user.role === "admin" && <Link to="/admin/events/new">New event</Link>}
               <Link to="/me/orders">My orders</Link>
               <Link to="/door">Door</Link>

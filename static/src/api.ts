@@ -63,6 +63,11 @@ export function setToken(value: string | null): void {
   token = value;
 }
 
+/** The session's bearer token, for requests ``api`` cannot make (a CSV download). */
+export function getToken(): string | null {
+  return token;
+}
+
 export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
@@ -154,6 +159,7 @@ export interface Hold {
 export interface Ticket {
   id: string; ticket_type_id: string; code: string; reference: string;
   state: "valid" | "checked_in" | "refunded"; checked_in_at: string | null; seat_id: string | null;
+  status?: "valid" | "refunded";  // "refunded": the organiser refunded this ticket
 }
 export interface OrderEvent {
   id: string; name: string; starts_at: string; venue: string; city: string; address: string;
@@ -163,6 +169,7 @@ export interface Order {
   order_id: string; event_id: string; hold_id: string; status: "pending" | "confirmed" | "failed";
   reason: string | null; tickets: Ticket[]; total: number; currency: string; created_at: string;
   event?: OrderEvent | null;
+  refunded?: number;  // minor units returned to the buyer
 }
 export interface User { user_id: string; email: string; display_name: string; role: string }
 export interface Session { token: string; expires_at: string; user: User }

@@ -255,3 +255,15 @@ def test_checkov_reads_every_template() -> None:
     each template must parse (multi-line function arguments, for one, do not)."""
     for path in sorted(INFRA.rglob("*.bicep")):
         assert parse(str(path.relative_to(INFRA)))["resources"], path
+
+
+def test_event_images_have_a_private_container_the_identity_can_write() -> None:
+    resources = parse("resources.bicep")["resources"]
+    container = body(resources["eventImages"])
+    assert container["name"] == "event-images"
+    assert container["properties"]["publicAccess"] == "None"
+    assert mentions(resources["storageRoles"], "blobOwner")  # account scope: covers it
+    settings = {s["name"]: s["value"] for s in body(resources["func"])["properties"]
+                ["siteConfig"]["appSettings"]}
+    assert mentions(settings["IMAGE_CONTAINER"], "eventImages")
+    assert mentions(settings["IMAGE_ACCOUNT_URL"], "primaryEndpoints")

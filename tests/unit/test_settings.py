@@ -85,6 +85,10 @@ EVERY_VARIABLE: dict[str, tuple[str, Any]] = {
     "FORWARDED_HOPS": ("2", 2),
     "BREAKER_FAILURES": ("5", 5),
     "WORKERS": ("3", 3),
+    "IMAGE_CONTAINER": ("pics", "pics"),
+    "IMAGE_MAX_BYTES": ("1000", 1000),
+    "IMAGE_ACCOUNT_URL": ("https://acct.blob.core.windows.net/", "https://acct.blob.core.windows.net/"),
+    "IMAGE_CONNECTION": ("UseDevelopmentStorage=true", "UseDevelopmentStorage=true"),
     "OUTBOX_RELAY_SCHEDULE": ("*/5 * * * * *", "*/5 * * * * *"),
     "QUEUE_TOKEN_SECRET": ("k" * 32, "k" * 32),
     "QUEUE_ADMISSION_SECONDS": ("300", 300),
@@ -277,6 +281,8 @@ BICEP_EXAMPLES = {
         "https://westeurope-5.in.applicationinsights.azure.com/;ApplicationId=x",
     "'${bus.name}.servicebus.windows.net'": "leap-bus.servicebus.windows.net",
     "busHost": "leap-bus.servicebus.windows.net",
+    "storage.properties.primaryEndpoints.blob": "https://stleap.blob.core.windows.net/",
+    "eventImages.name": "event-images",
     # The platform resolves a Key Vault reference before the app reads it.
     "'@Microsoft.KeyVault(SecretUri=${queueTokenKey.properties.secretUri})'":
         "3f1c2e9a-6b7d-4e21-9c0a-5d8e7f6a1b2c",

@@ -15,7 +15,7 @@ from sqlalchemy.schema import CreateTable, DDLElement
 from sqlalchemy.sql import ClauseElement
 
 from shared.adapters.sql_schema import metadata
-from shared.models import LineItem, PaymentRequest
+from shared.models import LineItem, PaymentRequest, now_ms
 from shared.runtime import Runtime, build_runtime
 from shared.settings import Settings
 from tests.support import make_buyer, make_event, type_id
@@ -107,4 +107,45 @@ async def test_degraded_mode_statements_compile_for_sql_server(settings: Setting
     text = "\n".join(compiled)
     for expected in ("INSERT INTO sql_holds", "UPDATE ticket_inventory SET held_sql=",
                      "INSERT INTO payment_outbox", "UPDATE sql_holds SET status="):
+        assert expected in text, expected
+
+
+async def test_every_console_statement_compiles_for_sql_server(rt: Runtime) -> None:
+    """The organiser console's queries and refunds (issue 15), the same way."""
+    compiled: list[str] = []
+
+    def capture(conn: Any, clause: Any, multiparams: Any, params: Any,
+                execution_options: Any) -> None:
+        if isinstance(clause, (ClauseElement, DDLElement)):
+            compiled.append(str(clause.compile(dialect=DIALECT)))
+
+    event = await make_event(rt, {"GA": 5})
+    _, user = await make_buyer(rt)
+    _, admin = await make_buyer(rt, role="admin")
+    hold = await rt.holds.create(user, event.id, [LineItem(type_id(event, "GA"), 2)])
+    hold = await rt.checkout.checkout(user, hold.id, "tok_visa")
+    assert hold.order_id
+    await rt.finalizer.handle(PaymentRequest(
+        order_id=hold.order_id, hold_id=hold.id, event_id=event.id, user_id=user.user_id,
+        items=hold.items, amount=hold.total, currency=hold.currency, payment_token="tok_visa"))
+    sa.event.listen(rt.ledger.engine, "before_execute", capture)
+    try:
+        await rt.console.my_events(None, 10)
+        await rt.console.dashboard(event.id)
+        await rt.console.orders(event.id, "buyer", None, 10)
+        await rt.console.orders(event.id, user.email, f"{now_ms()}~{hold.order_id}", 10)
+        lines = await rt.console.csv_lines(event.id, "", admin)
+        assert [line async for line in lines]
+        order = (await rt.console.order(hold.order_id)).order
+        await rt.refunds.refund(hold.order_id, [order.tickets[0].id], admin)
+        await rt.cancellations.start(event.id, admin)
+        await rt.cancellations.run(event.id)
+        await rt.console.audit(event.id, 10)
+        await rt.orders.mine(user)
+    finally:
+        sa.event.remove(rt.ledger.engine, "before_execute", capture)
+    text = "\n".join(compiled)
+    for expected in ("INSERT INTO refunds", "INSERT INTO refunded_tickets",
+                     "UPDATE ticket_inventory SET sold=", "LIKE", "ESCAPE",
+                     "INSERT INTO event_cancellations", "SELECT TOP"):
         assert expected in text, expected

@@ -14,6 +14,7 @@ router = APIRouter(prefix="/api", tags=["orders"])
 @router.get("/orders/{order_id}", response_model=OrderOut)
 async def get_order(order_id: str, rt: RuntimeDep, user: UserDep) -> OrderOut:
     order = await rt.orders.get(user, order_id)
+    order = (await rt.console.with_refunds([order]))[0]
     events = await rt.documents.events_of([order])
     return OrderOut.of(order, rt.door.code_of, await rt.door.checked_in(order),
                        events.get(order.event_id))
@@ -22,7 +23,7 @@ async def get_order(order_id: str, rt: RuntimeDep, user: UserDep) -> OrderOut:
 @router.get("/me/orders", response_model=OrdersOut)
 async def my_orders(rt: RuntimeDep, user: UserDep) -> OrdersOut:
     """Newest first, each with its event (name, start, venue, image)."""
-    mine = await rt.orders.mine(user)
+    mine = await rt.console.with_refunds(await rt.orders.mine(user))
     admitted = await rt.door.checked_in(*mine)
     events = await rt.documents.events_of(mine)
     return OrdersOut(items=[OrderOut.of(o, rt.door.code_of, admitted, events.get(o.event_id))

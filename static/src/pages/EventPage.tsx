@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { api, ApiError, type Availability, type EventInfo, type Hold } from "../api";
 import { Alert } from "../components/Alert";
+import { EventImage } from "../components/EventImage";
 import { Loading, Page } from "../components/Page";
 import { QuantityPicker } from "../components/QuantityPicker";
 import { eventTime, money } from "../format";
@@ -96,6 +97,7 @@ export function EventPage({ id }: { id: string }) {
 
   return (
     <Page title={event.name}>
+      <EventImage url={event.image_url} sizes="(max-width: 960px) 100vw, 960px" />
       <p className="event-meta">
         <time dateTime={event.starts_at}>{eventTime(event.starts_at, event.venue.timezone)}</time>
         <span>{event.venue.name}, {event.venue.address ? `${event.venue.address}, ` : ""}{event.venue.city}</span>

@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { api, type EventInfo, type EventPage } from "../api";
 import { Alert } from "../components/Alert";
+import { EventImage } from "../components/EventImage";
 import { Loading, Page } from "../components/Page";
 import { eventDate, money } from "../format";
 import { describe, type Message } from "../messages";
@@ -86,6 +87,7 @@ export function EventsPage({ search }: { search: URLSearchParams }) {
           {events.map((ev) => (
             <li key={ev.id} className="event-card">
               <a href={`/events/${ev.id}`} onClick={(e) => { e.preventDefault(); navigate(`/events/${ev.id}`); }}>
+                <EventImage url={ev.image_url} sizes="(max-width: 600px) 100vw, 300px" className="event-card-image" />
                 <span className="event-category">{ev.category}</span>
                 <h2>{ev.name}</h2>
                 <p><time dateTime={ev.starts_at}>{eventDate(ev.starts_at, ev.venue.timezone)}</time></p>

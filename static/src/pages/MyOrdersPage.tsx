@@ -25,7 +25,7 @@ function OrderCard({ o }: { o: Order }) {
           <span className="muted">Ordered <time dateTime={o.created_at}>{localDate(o.created_at)}</time> · {count}</span>
         </span>
         <span className="order-side">
-          <span className={`badge badge-${o.status}`}>{o.status}</span>
+          <span className={`badge badge-${o.status}`}>{o.tickets.length > 0 && o.tickets.every((t) => t.status === "refunded") ? "refunded" : o.refunded ? "partly refunded" : o.status}</span>
           <strong>{money(o.total, o.currency)}</strong>
         </span>
       </a>

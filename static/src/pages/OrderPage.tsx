@@ -68,20 +68,31 @@ export function OrderPage({ id }: { id: string }) {
       </Page>
     );
   }
+  const valid = order.tickets.filter((t) => t.status !== "refunded");
+  const refunded = order.tickets.length - valid.length;
   return (
-    <Page title="You're going!">
+    <Page title={valid.length ? "You're going!" : "Order refunded"}>
       <p role="status">
         Order confirmed{event ? <> for <strong>{event.name}</strong>, <time dateTime={event.starts_at}>{eventTime(event.starts_at, event.venue.timezone)}</time></> : null}. Total paid {money(order.total, order.currency)}.
       </p>
       {event && <p>{event.venue.name}{event.venue.address ? `, ${event.venue.address}` : ""}, {event.venue.city}</p>}
-      <p className="muted">Show a ticket's QR code at the door. Each code admits one person.</p>
-      <div className="downloads">
-        <button type="button" className="secondary" onClick={() => save("tickets.pdf", "tickets.pdf")}>Download tickets (PDF)</button>
-        <button type="button" className="secondary" onClick={() => save("calendar.ics", "event.ics")}>Add to calendar (.ics)</button>
-      </div>
+      {refunded > 0 && (
+        <p className="alert alert-info">
+          The organiser cancelled {refunded === order.tickets.length ? "this order" : `${refunded} of its tickets`} and refunded {money(order.refunded ?? 0, order.currency)} to your card. Cancelled tickets are no longer valid.
+        </p>
+      )}
+      {valid.length > 0 && (
+        <>
+          <p className="muted">Show a ticket's QR code at the door. Each code admits one person.</p>
+          <div className="downloads">
+            <button type="button" className="secondary" onClick={() => save("tickets.pdf", "tickets.pdf")}>Download tickets (PDF)</button>
+            <button type="button" className="secondary" onClick={() => save("calendar.ics", "event.ics")}>Add to calendar (.ics)</button>
+          </div>
+        </>
+      )}
       {saveError && <Alert message={saveError} />}
       <div className="tickets">
-        {order.tickets.map((t) => <TicketQr key={t.id} code={t.code} label={name(t.ticket_type_id)} state={t.state} />)}
+        {valid.map((t) => <TicketQr key={t.id} code={t.code} label={name(t.ticket_type_id)} state={t.state} />)}
       </div>
     </Page>
   );
