@@ -42,7 +42,9 @@ def _wait(condition: object, what: str, limit: float = 60.0) -> None:
 def _crash_during_checkout(tmp_path: Path) -> tuple[dict[str, str], dict[str, Any], str]:
     """Hold 2 tickets and check out on a host that dies after checkout.lua; returns the
     buyer's auth header, the event and the hold id."""
-    host = start_host(tmp_path, LEAP_TEST_CRASH_AFTER="checkout-script")
+    # One process (WORKERS=1): the checkout runs in the host itself, so the crash kills the
+    # whole host, as a lost instance would; with worker processes the host would restart it.
+    host = start_host(tmp_path, LEAP_TEST_CRASH_AFTER="checkout-script", WORKERS="1")
     email, password = host.buyer("crash")
     auth = {"authorization": f"Bearer {host.token(email, password)}"}
     with host.api() as c:
