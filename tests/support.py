@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import redis
 
+from shared.adapters.redis_catalog_cache import CHANNEL as CATALOG_CHANNEL
+from shared.adapters.redis_sessions import CHANNEL as REVOCATION_CHANNEL
 from shared.local.redis_server import free_port
 from shared.local.stack import LocalStack
 from shared.models import Event, Principal, Venue, now_ms
@@ -85,13 +88,24 @@ async def assert_invariant(rt: Runtime, event_id: str) -> None:
             f" != capacity {line.capacity}")
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], limit: float = 20.0) -> None:
-    """Poll ``check`` until it is true (waits for background work; asserts nothing on time)."""
-    deadline = time.monotonic() + limit
+# How long a test waits for background work (pub/sub, consumers, the reconciler) before it
+# calls it hung. Only a bound for a hang: a passing test waits for its condition, not this.
+WAIT_SECONDS = 60.0
+
+
+async def wait_until(check: Callable[[], Awaitable[bool]], what: str,
+                     within: float = WAIT_SECONDS, interval: float = 0.02) -> None:
+    """Poll ``check`` until it is true; fail naming ``what`` after ``within`` seconds.
+    Tests wait for the condition that background work brings about, never for a fixed time,
+    so they pass on a fast machine and on a busy one alike."""
+    deadline = time.monotonic() + within
     while not await check():
         if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.05)
+            raise AssertionError(f"{what}: not reached within {within:g} s")
+        await asyncio.sleep(interval)
+
+
+LIVE_CHANNELS = (REVOCATION_CHANNEL, CATALOG_CHANNEL)  # what each app instance subscribes to
 
 
 @dataclass
@@ -106,6 +120,7 @@ class Live:
     _error: BaseException | None = None
 
     def start(self) -> Live:
+        subscribers_before = self._subscribers()
         port = free_port()
         self.base_url = f"http://127.0.0.1:{port}"
         ready = threading.Event()
@@ -132,12 +147,25 @@ class Live:
         self._thread = threading.Thread(target=run, name="live-stack", daemon=True)
         self._thread.start()
         ready.wait(30)
-        deadline = time.monotonic() + 30
-        while not (self._stack and self._stack.started):
+        deadline = time.monotonic() + WAIT_SECONDS
+        # Started means serving and subscribed: tests publish revocations and catalog
+        # invalidations from their own runtime right away, and a message sent before the
+        # subscription exists is lost (the in-process copies would then live out their TTL).
+        while not (self._stack and self._stack.started
+                   and self._subscribed(subscribers_before)):
             if self._error or time.monotonic() > deadline:
                 raise RuntimeError(f"live stack did not start: {self._error!r}")
             time.sleep(0.02)
         return self
+
+    def _subscribers(self) -> dict[str, int]:
+        with redis.Redis.from_url(self.settings.redis_url, decode_responses=True) as client:
+            return {str(name): int(count)
+                    for name, count in client.pubsub_numsub(*LIVE_CHANNELS)}
+
+    def _subscribed(self, before: dict[str, int]) -> bool:
+        now = self._subscribers()
+        return all(now[channel] > before[channel] for channel in LIVE_CHANNELS)
 
     def stop(self) -> None:
         if self._loop and self._stack:
