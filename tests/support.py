@@ -175,5 +175,9 @@ class Live:
 
     def client(self, token: str | None = None, **kwargs: object) -> httpx.AsyncClient:
         headers = {"authorization": f"Bearer {token}"} if token else {}
-        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30,
+        # A burst of requests queues for the pool's connections: that wait has no bound of
+        # its own (it lasts as long as the requests ahead take on this machine); a request
+        # in flight still fails after WAIT_SECONDS if the server hangs.
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers,
+                                 timeout=httpx.Timeout(WAIT_SECONDS, pool=None),
                                  limits=httpx.Limits(max_connections=200), **kwargs)  # type: ignore[arg-type]
