@@ -14,9 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from shared.local.redis_server import free_port
+from tests.support import WAIT_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -112,7 +113,10 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 375, "height": 812}, locale="en-GB",
                                   timezone_id="UTC")
     pg = context.new_page()
-    pg.set_default_timeout(15_000)
+    # Actions and assertions wait for their condition; the deadline only bounds a hang (a
+    # busy machine can take longer than Playwright's 5 s assertion default to render).
+    pg.set_default_timeout(WAIT_SECONDS * 1000)
+    expect.set_options(timeout=WAIT_SECONDS * 1000)
     yield pg
     ARTIFACTS.mkdir(exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
