@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from shared.adapters.redis_catalog_cache import CachedCatalog
-from shared.errors import Conflict, EditConflict
+from shared.errors import Conflict, DependencyUnavailable, EditConflict
 from shared.models import Event, LineItem
 from shared.runtime import Runtime
 from shared.services.catalog import EDIT_ATTEMPTS, CatalogService, EventEdit, TicketTypeEdit
@@ -268,3 +268,22 @@ async def test_venues_are_shared_and_edits_reach_their_events(rt: Runtime, live:
         assert (await c.get(f"/api/venues/{venue['id']}")).json()["name"] == "Coliseu dos Recreios"
         assert (await c.get("/api/venues/nope")).status_code == 404
     await assert_invariant(rt, first["id"])
+
+
+async def test_a_ledger_failure_while_lowering_gives_the_tickets_back_in_redis(
+        rt: Runtime) -> None:
+    event = await make_event(rt, {"GA": 40})
+    ga = type_id(event, "GA")
+    _, principal = await make_buyer(rt, role="admin")
+    real = rt.ledger.change_capacity
+
+    async def unavailable(event_id: str, ticket_type_id: str, delta: int) -> bool:
+        rt.ledger.change_capacity = real  # type: ignore[method-assign]  # once
+        raise DependencyUnavailable("the ledger is unreachable (injected)")
+
+    rt.ledger.change_capacity = unavailable  # type: ignore[method-assign]
+    with pytest.raises(DependencyUnavailable):
+        await rt.catalog.update_event(
+            event.id, EventEdit(ticket_types=(TicketTypeEdit(ga, capacity=25),)), principal)
+    await assert_capacity_everywhere(rt, event.id, ga, 40)
+    assert await rt.store.availability(event.id) == {ga: 40}
