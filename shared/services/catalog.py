@@ -2,7 +2,9 @@
 
 Creating an event writes the ledger's ``ticket_inventory`` first (capacity is the ledger's
 truth), then the catalog document, then loads Redis; a failure of the last step is healed
-by the first hold or the reconciler, which load missing inventory.
+by the first hold or the reconciler, which load missing inventory. Editing capacities
+changes the inventory first and the document second, and never leaves them apart
+(``CatalogService.update_event``, docs/architecture.md §3).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class TicketTypeEdit:
 @dataclass(frozen=True)
 class EventEdit:
     """Fields an organiser may change after creation; None keeps the current value.
-    Capacities change through inventory management, not here."""
+    Capacities in ``ticket_types`` change the inventory too (``update_event``)."""
 
     name: str | None = None
     description: str | None = None
