@@ -3,8 +3,8 @@
 Creating an event writes the ledger's ``ticket_inventory`` first (capacity is the ledger's
 truth), then the catalog document, then loads Redis; a failure of the last step is healed
 by the first hold or the reconciler, which load missing inventory. Editing capacities
-changes the inventory first and the document second, and never leaves them apart
-(``CatalogService.update_event``, docs/architecture.md §3).
+changes the inventory first and the document second, and makes them agree again when the
+document write fails (``CatalogService.update_event``, docs/architecture.md §3).
 """
 
 from __future__ import annotations
