@@ -177,7 +177,12 @@ class Live:
         headers = {"authorization": f"Bearer {token}"} if token else {}
         # A burst of requests queues for the pool's connections: that wait has no bound of
         # its own (it lasts as long as the requests ahead take on this machine); a request
-        # in flight still fails after WAIT_SECONDS if the server hangs.
+        # in flight still fails after WAIT_SECONDS if the server hangs. No keep-alive: the
+        # server closes a connection idle for 5 s by its own clock, and a client starved on
+        # a busy machine counts idleness from later, so it could send a request into a
+        # connection the server is closing (a POST then fails with ReadError).
         return httpx.AsyncClient(base_url=self.base_url, headers=headers,
                                  timeout=httpx.Timeout(WAIT_SECONDS, pool=None),
-                                 limits=httpx.Limits(max_connections=200), **kwargs)  # type: ignore[arg-type]
+                                 limits=httpx.Limits(max_connections=200,
+                                                     max_keepalive_connections=0),
+                                 **kwargs)  # type: ignore[arg-type]
