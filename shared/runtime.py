@@ -229,7 +229,8 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
             await recovery.merge_all(clock())
 
     breaker.set_probe(probe)
-    catalog = CatalogService(catalog_store, ledger, inventory, settings, clock, ledger)
+    catalog = CatalogService(catalog_store, ledger, inventory, settings, clock, ledger,
+                             source=catalog_store.store)
     outbox = RedisOutbox(redis)
     door = DoorService(SqlDoor(ledger), ledger, catalog_store, ledger, ticket_key(settings),
                        clock)

@@ -12,7 +12,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import redis
 
+from shared.adapters.redis_catalog_cache import CHANNEL as CATALOG_CHANNEL
+from shared.adapters.redis_sessions import CHANNEL as REVOCATION_CHANNEL
 from shared.local.redis_server import free_port
 from shared.local.stack import LocalStack
 from shared.models import Event, Principal, Venue, now_ms
@@ -32,6 +35,12 @@ class Clock:
 
     def advance(self, seconds: float) -> int:
         self.now += int(seconds * 1000)
+        return self.now
+
+    def catch_up(self) -> int:
+        """Move to real time if behind it: for tests whose Redis state a server on real time
+        (the live stack) also wrote, since this clock stood still from the fixture on."""
+        self.now = max(self.now, now_ms())
         return self.now
 
 
@@ -84,13 +93,24 @@ async def assert_invariant(rt: Runtime, event_id: str) -> None:
             f" + sold {line.sold} != capacity {line.capacity}")
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], limit: float = 20.0) -> None:
-    """Poll ``check`` until it is true (waits for background work; asserts nothing on time)."""
-    deadline = time.monotonic() + limit
+# How long a test waits for background work (pub/sub, consumers, the reconciler) before it
+# calls it hung. Only a bound for a hang: a passing test waits for its condition, not this.
+WAIT_SECONDS = 60.0
+
+
+async def wait_until(check: Callable[[], Awaitable[bool]], what: str,
+                     within: float = WAIT_SECONDS, interval: float = 0.02) -> None:
+    """Poll ``check`` until it is true; fail naming ``what`` after ``within`` seconds.
+    Tests wait for the condition that background work brings about, never for a fixed time,
+    so they pass on a fast machine and on a busy one alike."""
+    deadline = time.monotonic() + within
     while not await check():
         if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.05)
+            raise AssertionError(f"{what}: not reached within {within:g} s")
+        await asyncio.sleep(interval)
+
+
+LIVE_CHANNELS = (REVOCATION_CHANNEL, CATALOG_CHANNEL)  # what each app instance subscribes to
 
 
 @dataclass
@@ -108,6 +128,7 @@ class Live:
     _error: BaseException | None = None
 
     def start(self) -> Live:
+        subscribers_before = self._subscribers()
         port = free_port()
         self.base_url = f"http://127.0.0.1:{port}"
         ready = threading.Event()
@@ -134,12 +155,25 @@ class Live:
         self._thread = threading.Thread(target=run, name="live-stack", daemon=True)
         self._thread.start()
         ready.wait(30)
-        deadline = time.monotonic() + 30
-        while not (self._stack and self._stack.started):
+        deadline = time.monotonic() + WAIT_SECONDS
+        # Started means serving and subscribed: tests publish revocations and catalog
+        # invalidations from their own runtime right away, and a message sent before the
+        # subscription exists is lost (the in-process copies would then live out their TTL).
+        while not (self._stack and self._stack.started
+                   and self._subscribed(subscribers_before)):
             if self._error or time.monotonic() > deadline:
                 raise RuntimeError(f"live stack did not start: {self._error!r}")
             time.sleep(0.02)
         return self
+
+    def _subscribers(self) -> dict[str, int]:
+        with redis.Redis.from_url(self.settings.redis_url, decode_responses=True) as client:
+            return {str(name): int(count)
+                    for name, count in client.pubsub_numsub(*LIVE_CHANNELS)}
+
+    def _subscribed(self, before: dict[str, int]) -> bool:
+        now = self._subscribers()
+        return all(now[channel] > before[channel] for channel in LIVE_CHANNELS)
 
     def stop(self) -> None:
         if self._loop and self._stack:
@@ -149,5 +183,14 @@ class Live:
 
     def client(self, token: str | None = None, **kwargs: object) -> httpx.AsyncClient:
         headers = {"authorization": f"Bearer {token}"} if token else {}
-        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30,
-                                 limits=httpx.Limits(max_connections=200), **kwargs)  # type: ignore[arg-type]
+        # A burst of requests queues for the pool's connections: that wait has no bound of
+        # its own (it lasts as long as the requests ahead take on this machine); a request
+        # in flight still fails after WAIT_SECONDS if the server hangs. No keep-alive: the
+        # server closes a connection idle for 5 s by its own clock, and a client starved on
+        # a busy machine counts idleness from later, so it could send a request into a
+        # connection the server is closing (a POST then fails with ReadError).
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers,
+                                 timeout=httpx.Timeout(WAIT_SECONDS, pool=None),
+                                 limits=httpx.Limits(max_connections=200,
+                                                     max_keepalive_connections=0),
+                                 **kwargs)  # type: ignore[arg-type]

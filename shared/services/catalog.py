@@ -2,7 +2,9 @@
 
 Creating an event writes the ledger's ``ticket_inventory`` first (capacity is the ledger's
 truth), then the catalog document, then loads Redis; a failure of the last step is healed
-by the first hold or the reconciler, which load missing inventory.
+by the first hold or the reconciler, which load missing inventory. Editing capacities
+changes the inventory first and the document second, and makes them agree again when the
+document write fails (``CatalogService.update_event``, docs/architecture.md §3).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 
 from shared import ids
-from shared.errors import EditConflict, InvalidInput, NotFound
+from shared.errors import Conflict, EditConflict, InvalidInput, NotFound
 from shared.models import (
     Event,
     InventoryLine,
@@ -50,7 +52,7 @@ class TicketTypeEdit:
 @dataclass(frozen=True)
 class EventEdit:
     """Fields an organiser may change after creation; None keeps the current value.
-    Capacities change through inventory management, not here."""
+    Capacities in ``ticket_types`` change the inventory too (``update_event``)."""
 
     name: str | None = None
     description: str | None = None
@@ -64,6 +66,7 @@ class EventEdit:
 
 
 STATUSES = {"draft", "on_sale", "cancelled"}
+EDIT_ATTEMPTS = 3  # read-change-write rounds before a concurrent edit wins with a 409
 
 
 @dataclass(frozen=True)
@@ -88,8 +91,12 @@ def utc_iso(value: datetime) -> str:
 
 class CatalogService:
     def __init__(self, store: CatalogStore, ledger: Ledger, inventory: InventoryService,
-                 settings: Settings, clock: Callable[[], int], audit: AuditLog) -> None:
+                 settings: Settings, clock: Callable[[], int], audit: AuditLog,
+                 source: CatalogStore | None = None) -> None:
+        """``store`` serves reads and takes writes (a cache in front of the documents);
+        ``source``, the store behind any cache, serves the reads an edit writes back."""
         self._store = store
+        self._source = source or store
         self._ledger = ledger
         self._inventory = inventory
         self._settings = settings
@@ -163,26 +170,61 @@ class CatalogService:
                                            {"name": event.name}, now)
         return event
 
+    async def _read_for_edit(self, event_id: str) -> Event:
+        """The document as stored, not as cached: its etag guards the write that follows."""
+        event = await self._source.get_event(event_id) if ids.is_event_id(event_id) else None
+        if event is None:
+            raise NotFound(f"event {event_id} not found")
+        return event
+
     async def _edit(self, event_id: str,
                     change: Callable[[Event], Awaitable[Event]]) -> Event:
         """Read, change, write back under the read's etag (inside ``change``); a concurrent
         edit of the same event makes the write fail, and the change runs again on the newer
         document."""
-        for attempt in range(3):
+        for attempt in range(EDIT_ATTEMPTS):
             try:
-                return await change(await self.get_event(event_id))
+                return await change(await self._read_for_edit(event_id))
             except EditConflict:
-                if attempt == 2:
+                if attempt == EDIT_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
 
     async def update_event(self, event_id: str, edit: EventEdit, actor: Principal) -> Event:
-        return await self._edit(event_id, lambda event: self._apply(event, edit, actor))
+        """Apply an organiser's edit. With capacities in it, the whole edit runs under the
+        event's capacity lock, inventory first (the step that refuses: below sold + held),
+        then the document; if the document cannot be written, ``_settle_capacities`` makes
+        inventory and document agree again before the error reaches the caller."""
+        # New ticket types get their ids once: a retried write finds the inventory the
+        # first attempt created instead of adding more.
+        new_ids = [ids.new_id() for change in edit.ticket_types if not change.id]
+        touched: dict[str, TicketType] = {}
+        if not any(change.capacity is not None for change in edit.ticket_types):
+            updated = await self._edit(
+                event_id, lambda event: self._apply(event, edit, new_ids, touched))
+        else:
+            async with self._inventory.capacity_changes(event_id):
+                try:
+                    updated = await self._edit(
+                        event_id, lambda event: self._apply(event, edit, new_ids, touched))
+                except BaseException:
+                    if touched:
+                        await self._settle_capacities(event_id, touched)
+                    raise
+        await self._inventory.update_rules(updated)
+        changes = {k: v for k, v in asdict(edit).items() if v not in (None, ())}
+        await self._audit.record_audit(actor.user_id, "event.update", event_id, changes,
+                                       updated.updated_at)
+        return updated
 
-    async def _apply(self, event: Event, edit: EventEdit, actor: Principal) -> Event:
+    async def _apply(self, event: Event, edit: EventEdit, new_ids: list[str],
+                     touched: dict[str, TicketType]) -> Event:
+        """Validate the edit against ``event``, change the inventory, write the document
+        under ``event``'s etag. ``touched`` collects the types whose capacity was set."""
         event_id = event.id
         types = {t.id: t for t in event.ticket_types}
         capacities: dict[str, int] = {}
+        fresh = iter(new_ids)
         if edit.status is not None and edit.status not in STATUSES:
             raise InvalidInput(f"status must be one of {sorted(STATUSES)}", field="status")
         if event.status == "cancelled" and edit.status not in (None, "cancelled"):
@@ -192,7 +234,7 @@ class CatalogService:
                 if not change.name or change.price is None or change.capacity is None:
                     raise InvalidInput("a new ticket type needs name, price and capacity",
                                        field=f"ticket_types[{i}]")
-                new = TicketType(ids.new_id(), change.name.strip(), change.price,
+                new = TicketType(next(fresh), change.name.strip(), change.price,
                                  event.currency, change.capacity)
                 types[new.id] = new
                 capacities[new.id] = change.capacity
@@ -201,7 +243,7 @@ class CatalogService:
                 raise InvalidInput(f"unknown ticket type {change.id}",
                                    field=f"ticket_types[{i}].id")
             t = types[change.id]
-            if change.capacity is not None and change.capacity != t.capacity:
+            if change.capacity is not None:  # compared with the ledger, the capacity's home
                 capacities[t.id] = change.capacity
             types[change.id] = replace(
                 t, name=(change.name or t.name).strip(),
@@ -210,6 +252,13 @@ class CatalogService:
         names = [t.name.lower() for t in types.values()]
         if len(set(names)) != len(names):
             raise InvalidInput("ticket type names must be unique", field="ticket_types")
+        for type_id, capacity in capacities.items():
+            touched.setdefault(type_id, types[type_id])
+            await self._inventory.change_capacity(event_id, type_id, capacity,
+                                                  price=types[type_id].price)
+        # The document copies the ledger's capacities, which also heals a document left
+        # behind by an edit that could not settle (a crash between the two writes).
+        ledger = {ln.ticket_type_id: ln.capacity for ln in await self._ledger.inventory(event_id)}
         venue = event.venue if edit.venue is None else replace(edit.venue, id=event.venue.id)
         updated = replace(
             event,
@@ -221,18 +270,51 @@ class CatalogService:
             per_user_limit=edit.per_user_limit or event.per_user_limit,
             image_url=event.image_url if edit.image_url is None else edit.image_url,
             status=event.status if edit.status is None else edit.status,
-            ticket_types=tuple(types.values()),
+            ticket_types=tuple(replace(t, capacity=ledger.get(t.id, t.capacity))
+                               for t in types.values()),
             updated_at=self._clock(),
         )
-        for type_id, capacity in capacities.items():
-            await self._inventory.set_capacity(event_id, type_id, capacity,
-                                               price=types[type_id].price)
-        updated = await self._store.put_event(updated, if_match=event.etag)
-        await self._inventory.update_rules(updated)
-        changes = {k: v for k, v in asdict(edit).items() if v not in (None, ())}
-        await self._audit.record_audit(actor.user_id, "event.update", event_id, changes,
-                                       updated.updated_at)
-        return updated
+        return await self._store.put_event(updated, if_match=event.etag)
+
+    async def _settle_capacities(self, event_id: str, touched: dict[str, TicketType]) -> None:
+        """After a capacity edit failed, make inventory and document agree again on every
+        type it touched. The stored document decides where the inventory can go back to it
+        (the edit is undone); where it cannot (tickets of a raise are already held or sold),
+        the document takes the ledger's figure. Failures here are logged, not raised: the
+        caller is already raising the edit's own error."""
+        try:
+            for _ in range(EDIT_ATTEMPTS):
+                event = await self._read_for_edit(event_id)
+                in_doc = {t.id: t for t in event.ticket_types}
+                ledger = {ln.ticket_type_id: ln.capacity
+                          for ln in await self._ledger.inventory(event_id)}
+                keep: dict[str, int] = {}
+                for type_id in touched:
+                    target = in_doc[type_id].capacity if type_id in in_doc else 0
+                    if type_id not in ledger or ledger[type_id] == target:
+                        continue
+                    try:
+                        await self._inventory.change_capacity(event_id, type_id, target)
+                    except Conflict:
+                        keep[type_id] = ledger[type_id]
+                if not keep:
+                    return
+                types = [replace(t, capacity=keep.get(t.id, t.capacity))
+                         for t in event.ticket_types]
+                types += [replace(touched[i], capacity=c) for i, c in keep.items()
+                          if i not in in_doc]
+                try:
+                    await self._store.put_event(
+                        replace(event, ticket_types=tuple(types), updated_at=self._clock()),
+                        if_match=event.etag)
+                    return
+                except EditConflict:
+                    continue
+            log.error("catalog: capacities of %s still differ from the ledger after a failed "
+                      "edit (concurrent edits); the next edit copies the ledger's", event_id)
+        except Exception:
+            log.exception("catalog: capacities of %s could not be settled after a failed edit;"
+                          " the next edit copies the ledger's", event_id)
 
     async def put_offer(self, event_id: str, offer: Offer, actor: Principal) -> Event:
         """Create or replace (by code) a promo code of the event; it applies to the next hold."""

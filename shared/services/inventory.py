@@ -9,13 +9,18 @@ reloads every event's rules.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from shared.errors import Conflict, NotFound, StoreUnavailable
 from shared.models import Event
 from shared.ports import CatalogStore, EventRules, InventoryStore, Ledger
+
+# Longer than a capacity edit takes even on a busy host (a few SQL and Redis calls and one
+# catalog write, retried at most three times); it only matters if the holder dies.
+CAPACITY_LOCK_MS = 30_000
 
 
 def rules_of(event: Event) -> EventRules:
@@ -67,40 +72,52 @@ class InventoryService:
         if event is not None:
             await self._store.set_rules(event_id, rules_of(event))
 
-    async def set_capacity(self, event_id: str, ticket_type_id: str, capacity: int,
-                           price: int | None = None) -> None:
-        """Make ``capacity`` tickets of the type exist. Raising adds inventory at once;
-        lowering below sold + held is refused (409). Changes of one event are serialized."""
+    @contextlib.asynccontextmanager
+    async def capacity_changes(self, event_id: str) -> AsyncIterator[None]:
+        """Serialize capacity changes of one event: the catalog holds this across the whole
+        edit (inventory and document), so no other capacity change interleaves with it."""
         lock = "capacity-lock:{" + event_id + "}"
-        if not await self._store.lock(lock, 15_000):
+        if not await self._store.lock(lock, CAPACITY_LOCK_MS):
             raise Conflict("another capacity change of this event is in progress; retry")
         try:
-            current = {ln.ticket_type_id: ln.capacity
-                       for ln in await self._ledger.inventory(event_id)}
-            delta = capacity - current.get(ticket_type_id, 0)
-            if delta < 0:
-                # Redis knows what is held: take the tickets there first, atomically.
-                result = await self._store.change_capacity(event_id, ticket_type_id, delta)
-                if result.error == "not_loaded" and await self.load(event_id):
-                    result = await self._store.change_capacity(event_id, ticket_type_id, delta)
-                if not result.ok:
-                    raise Conflict(f"only {result.get('available')} tickets of this type are "
-                                   "unsold and unheld; capacity cannot drop below sold + held",
-                                   field="capacity")
-                if not await self._ledger.change_capacity(event_id, ticket_type_id, delta):
-                    await self._store.change_capacity(event_id, ticket_type_id, -delta)
-                    raise Conflict("capacity cannot drop below the tickets sold",
-                                   field="capacity")
-            elif delta > 0 or ticket_type_id not in current:
-                # The ledger first: a sale of the new tickets must find them there.
-                await self._ledger.change_capacity(event_id, ticket_type_id, delta)
-                try:
-                    await self._store.change_capacity(event_id, ticket_type_id, delta, price)
-                except Exception:
-                    await self._ledger.change_capacity(event_id, ticket_type_id, -delta)
-                    raise
+            yield
         finally:
             await self._store.unlock(lock)
+
+    async def change_capacity(self, event_id: str, ticket_type_id: str, capacity: int,
+                              price: int | None = None) -> None:
+        """Make ``capacity`` tickets of the type exist (call inside ``capacity_changes``).
+        Raising adds inventory at once; lowering below sold + held is refused (409). Redis
+        and the ledger change together or not at all: the step that can refuse goes first and
+        a failure of the second gives the first back."""
+        current = {ln.ticket_type_id: ln.capacity
+                   for ln in await self._ledger.inventory(event_id)}
+        delta = capacity - current.get(ticket_type_id, 0)
+        if delta < 0:
+            # Redis knows what is held: take the tickets there first, atomically.
+            result = await self._store.change_capacity(event_id, ticket_type_id, delta)
+            if result.error == "not_loaded" and await self.load(event_id):
+                result = await self._store.change_capacity(event_id, ticket_type_id, delta)
+            if not result.ok:
+                raise Conflict(f"only {result.get('available')} tickets of this type are "
+                               "unsold and unheld; capacity cannot drop below sold + held",
+                               field="capacity")
+            try:
+                lowered = await self._ledger.change_capacity(event_id, ticket_type_id, delta)
+            except BaseException:
+                await self._store.change_capacity(event_id, ticket_type_id, -delta)
+                raise
+            if not lowered:
+                await self._store.change_capacity(event_id, ticket_type_id, -delta)
+                raise Conflict("capacity cannot drop below the tickets sold", field="capacity")
+        elif delta > 0 or ticket_type_id not in current:
+            # The ledger first: a sale of the new tickets must find them there.
+            await self._ledger.change_capacity(event_id, ticket_type_id, delta)
+            try:
+                await self._store.change_capacity(event_id, ticket_type_id, delta, price)
+            except BaseException:
+                await self._ledger.change_capacity(event_id, ticket_type_id, -delta)
+                raise
 
     async def availability(self, event_id: str) -> dict[str, int]:
         try:

@@ -15,9 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from shared.local.redis_server import free_port
+from tests.support import WAIT_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -150,7 +151,10 @@ def new_page(browser: Browser, *, width: int = 375, height: int = 812,
     context.route(f"**{AXE_URL}", lambda route: route.fulfill(
         path=str(AXE), content_type="text/javascript"))
     pg = context.new_page()
-    pg.set_default_timeout(15_000)
+    # Actions and assertions wait for their condition; the deadline only bounds a hang (a
+    # busy machine can take longer than Playwright's 5 s assertion default to render).
+    pg.set_default_timeout(WAIT_SECONDS * 1000)
+    expect.set_options(timeout=WAIT_SECONDS * 1000)
     return pg
 
 

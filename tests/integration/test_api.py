@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from shared.runtime import Runtime
-from tests.support import Live, assert_invariant, eventually, make_buyer, make_event, type_id
+from tests.support import Live, assert_invariant, make_buyer, make_event, type_id, wait_until
 
 PROBLEM = "application/problem+json"
 
@@ -20,7 +20,7 @@ async def _wait_final(client: httpx.AsyncClient, order_id: str) -> dict[str, obj
         body = (await client.get(f"/api/orders/{order_id}")).json()
         return body["status"] != "pending"
 
-    await eventually(final)
+    await wait_until(final, "the order is final")
     return body
 
 

@@ -12,10 +12,10 @@ from tests.support import (
     Clock,
     Live,
     assert_invariant,
-    eventually,
     make_buyer,
     make_event,
     type_id,
+    wait_until,
 )
 
 
@@ -35,7 +35,7 @@ async def test_a_checkout_whose_publish_never_happened_is_relayed_and_paid_once(
         order = await rt.ledger.get_order(f"{event.id}.dead1")
         return order is not None and order.status == OrderStatus.CONFIRMED
 
-    await eventually(confirmed, limit=60)  # the live stack's relay and consumer do it
+    await wait_until(confirmed, "confirmed")  # the live stack's relay and consumer do it
     assert await rt.outbox.pending(event.id) == 0
     assert isinstance(rt.gateway, SimulatedGateway)
     assert rt.gateway.stats() == {"charged": 1, "refunded": 0}

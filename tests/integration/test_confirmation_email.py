@@ -16,7 +16,7 @@ from shared.local.mail_sink import MailSink
 from shared.runtime import Runtime
 from shared.ticket_sheets import venue_time
 from tests.integration.test_door_checkin import buy
-from tests.support import Live, assert_invariant, eventually, make_buyer, make_event, type_id
+from tests.support import Live, assert_invariant, make_buyer, make_event, type_id, wait_until
 
 
 def inbox(folder: Path) -> list[EmailMessage]:
@@ -40,7 +40,7 @@ async def test_a_purchase_sends_exactly_one_email_with_valid_codes(
         async def delivered() -> bool:
             return len(inbox(sink.folder)) >= 1
 
-        await eventually(delivered)
+        await wait_until(delivered, "delivered")
         # More sender passes, concurrently, find nothing left to send.
         assert await asyncio.gather(*(rt.emails.send_due() for _ in range(5))) == [0] * 5
         (msg,) = inbox(sink.folder)
@@ -86,7 +86,7 @@ async def test_a_failed_send_is_retried_and_then_delivered_once(
         attempts = await asyncio.to_thread(_attempts, rt, order["order_id"])
         return row is None and attempts >= 1
 
-    await eventually(failed_once)
+    await wait_until(failed_once, "failed once")
     sink = MailSink(tmp_path / "mail", port=rt.settings.smtp_port).start()
     try:
         # The retry is due after the backoff; move this runtime's clock past it.
@@ -96,7 +96,7 @@ async def test_a_failed_send_is_retried_and_then_delivered_once(
             await rt.emails.send_due()
             return len(inbox(sink.folder)) >= 1
 
-        await eventually(delivered)
+        await wait_until(delivered, "delivered")
         assert await rt.emails.send_due() == 0
         assert len(inbox(sink.folder)) == 1
     finally:

@@ -18,7 +18,7 @@ from shared import ids
 from shared.adapters.simulated_gateway import SimulatedGateway
 from shared.models import Charge, LineItem, PaymentRequest, Principal, Ticket, now_ms
 from shared.runtime import Runtime
-from tests.support import Live, assert_invariant, eventually, make_buyer, make_event, type_id
+from tests.support import Live, assert_invariant, make_buyer, make_event, type_id, wait_until
 
 
 async def _buy(client: httpx.AsyncClient, token: str, event_id: str, type_id_: str,
@@ -45,7 +45,7 @@ async def _final(client: httpx.AsyncClient, token: str, order_id: str) -> dict[s
                                  headers={"authorization": f"Bearer {token}"})).json()
         return bool(body["status"] != "pending")
 
-    await eventually(final, limit=60)
+    await wait_until(final, "final")
     return body
 
 
@@ -332,7 +332,7 @@ async def test_cancel_and_refund_over_http_reports_progress(rt: Runtime, live: L
             body = (await a.get(f"/api/admin/events/{event.id}/cancellation")).json()
             return bool(body["status"] == "done")
 
-        await eventually(done, limit=60)
+        await wait_until(done, "done")
         final = (await a.get(f"/api/admin/events/{event.id}/cancellation")).json()
         assert (final["orders"], final["refunded"]) == (3, 3)
         hold = await a.post(f"/api/events/{event.id}/holds", json={

@@ -26,7 +26,7 @@ from shared.local.redis_server import RedisServer, free_port
 from shared.models import Hold, LineItem, Offer, OrderStatus, Principal
 from shared.runtime import Runtime, build_runtime
 from shared.settings import Settings
-from tests.support import Clock, assert_invariant, eventually, make_buyer, make_event, type_id
+from tests.support import Clock, assert_invariant, make_buyer, make_event, type_id, wait_until
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ async def redis_back(rt: Runtime) -> None:
         await rt.breaker.wait_probe()
         return not rt.breaker.is_open
 
-    await eventually(closed)
+    await wait_until(closed, "closed")
 
 
 async def trip(rt: Runtime) -> None:

@@ -16,7 +16,7 @@ from shared.local.redis_server import RedisServer
 from shared.runtime import Runtime
 from shared.settings import Settings
 from tests.integration.test_degraded import degraded_settings, drt, own_redis, redis_back
-from tests.support import Clock, Live, assert_invariant, eventually, make_buyer, make_event, type_id
+from tests.support import Clock, Live, assert_invariant, make_buyer, make_event, type_id, wait_until
 
 __all__ = ["drt", "own_redis"]  # fixtures shared with test_degraded
 
@@ -39,7 +39,7 @@ async def _final(client: httpx.AsyncClient, order_id: str) -> dict[str, object]:
         body = answer.json() if answer.status_code == 200 else {"status": "pending"}
         return body["status"] != "pending"
 
-    await eventually(done, limit=60)
+    await wait_until(done, "done")
     return body
 
 
@@ -110,7 +110,7 @@ async def test_sql_backed_endpoints_answer_while_redis_is_down(
             answer = await anon.get("/api/health/ready")
             return bool(answer.json().get("status") == "ready")
 
-        await eventually(ready_again, limit=60)
+        await wait_until(ready_again, "ready again")
         order = await _final(eva, order_id)
         assert order["status"] == "confirmed"
         assert (await eva.post("/api/auth/logout")).status_code == 204
@@ -162,10 +162,10 @@ async def test_a_sale_keeps_selling_while_redis_is_killed_and_restarted(
         done = len(orders) if counter is None else counter["outage"]
         return done >= n or all(t.done() for t in tasks)
 
-    await eventually(lambda: reached(None, 6), limit=60)
+    await wait_until(lambda: reached(None, 6), "six holds")
     own_redis.kill()  # SIGKILL, as a crash
     phase["name"] = "outage"
-    await eventually(lambda: reached(holds_201, 6), limit=60)
+    await wait_until(lambda: reached(holds_201, 6), "six more holds")
     own_redis.start()  # same AOF directory: Redis comes back with its data
     phase["name"] = "after"
     await asyncio.wait_for(asyncio.gather(*tasks), 180)

@@ -13,7 +13,7 @@ import httpx
 
 from shared import ticket_codes
 from shared.runtime import Runtime
-from tests.support import Live, assert_invariant, eventually, make_buyer, make_event, type_id
+from tests.support import Live, assert_invariant, make_buyer, make_event, type_id, wait_until
 
 PROBLEM = "application/problem+json"
 
@@ -34,7 +34,7 @@ async def buy(client: httpx.AsyncClient, event_id: str, ticket_type_id: str,
         body = (await client.get(f"/api/orders/{pay.json()['order_id']}")).json()
         return bool(body["status"] != "pending")
 
-    await eventually(final)
+    await wait_until(final, "final")
     assert body["status"] == "confirmed", body
     return body
 

@@ -28,7 +28,7 @@ from shared.models import (
     Ticket,
 )
 from shared.runtime import Runtime
-from tests.support import Clock, assert_invariant, make_buyer, make_event, type_id
+from tests.support import Clock, assert_invariant, make_buyer, make_event, type_id, wait_until
 
 
 def gateway(rt: Runtime) -> SimulatedGateway:
@@ -163,12 +163,14 @@ async def test_transient_failures_retry_then_dead_letter_fails_the_order(rt: Run
                          consumer="t", dead_letter_stream=True, redelivery_ms=50, block_ms=50)
     await main.ensure_group()
     await dlq.ensure_group()
-    attempts = 0
-    while await rt.ledger.get_order(request.order_id) is None and attempts < 200:
-        attempts += 1
+
+    async def dead_lettered() -> bool:
+        # Redelivery needs 50 ms without an ack, so real time must pass between passes.
         await main.run_once(block=False)
         await dlq.run_once(block=False)
-        await asyncio.sleep(0.03)
+        return await rt.ledger.get_order(request.order_id) is not None
+
+    await wait_until(dead_lettered, "redelivered, dead-lettered and failed", interval=0.03)
     order = await rt.ledger.get_order(request.order_id)
     assert order is not None and (order.status, order.reason) == (OrderStatus.FAILED,
                                                                   "payment_error")

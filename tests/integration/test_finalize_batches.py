@@ -20,7 +20,7 @@ from shared.adapters.sql_schema import orders, payments, tickets
 from shared.models import Event, LineItem, Order, OrderStatus, PaymentRequest, Principal
 from shared.ports import Sale
 from shared.runtime import Runtime
-from tests.support import assert_invariant, eventually, make_buyer, make_event, type_id
+from tests.support import assert_invariant, make_buyer, make_event, type_id, wait_until
 
 
 def gateway(rt: Runtime) -> SimulatedGateway:
@@ -155,7 +155,7 @@ async def test_concurrent_consumers_draining_batches_sell_exactly_the_capacity(
         return (await consumers[0].depth())[rt.stream_names.stream] == 0 and \
             len(await rt.ledger.get_orders(paid + declined)) == 50
 
-    await eventually(drained)
+    await wait_until(drained, "drained")
     decided = await rt.ledger.get_orders(paid + declined)
     assert all(decided[o].status == OrderStatus.CONFIRMED for o in paid)
     assert all(decided[o].reason == "payment_declined" for o in declined)

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from shared.api import idempotency
 from shared.models import Principal
 from shared.runtime import Runtime
-from tests.support import eventually
+from tests.support import wait_until
 
 USER = Principal("u-lease", "lease@example.com", "Lease", "user", 0)
 
@@ -45,7 +45,7 @@ async def test_a_claim_whose_owner_stopped_renewing_expires(rt: Runtime) -> None
     async def taken_over() -> bool:
         return await store.begin("idem:t:1", "fp", "retry", 10_000) is None
 
-    await eventually(taken_over)
+    await wait_until(taken_over, "taken over")
     # The dead owner's late renewal does not extend the new owner's claim.
     assert not await store.renew("idem:t:1", "fp", "dead-owner", 60_000)
     assert await store.renew("idem:t:1", "fp", "retry", 10_000)

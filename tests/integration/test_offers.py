@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from shared.runtime import Runtime
-from tests.support import Live, assert_invariant, eventually, make_buyer, make_event, type_id
+from tests.support import Live, assert_invariant, make_buyer, make_event, type_id, wait_until
 
 
 async def _offer(client: httpx.AsyncClient, event_id: str, **offer: object) -> httpx.Response:
@@ -48,7 +48,7 @@ async def test_percent_and_amount_off_reach_the_hold_and_the_order(rt: Runtime,
             body = (await b.get(f"/api/orders/{order_id}")).json()
             return bool(body["status"] == "confirmed")
 
-        await eventually(confirmed)
+        await wait_until(confirmed, "the order is confirmed")
         assert (await b.get(f"/api/orders/{order_id}")).json()["total"] == 4000
     await assert_invariant(rt, event.id)
 

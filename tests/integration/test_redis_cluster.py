@@ -19,7 +19,7 @@ from shared.local.redis_server import RedisServer, free_port
 from shared.models import LineItem, OrderStatus, PaymentRequest
 from shared.runtime import Runtime, build_runtime
 from shared.settings import Settings
-from tests.support import assert_invariant, make_buyer, make_event, type_id
+from tests.support import WAIT_SECONDS, assert_invariant, make_buyer, make_event, type_id
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     nodes = [RedisServer(tmp_path_factory.mktemp(f"shard{i}"), appendonly=False,
                          port=free_port(below=55536),
                          extra_args=("--cluster-enabled", "yes", "--cluster-config-file",
-                                     "nodes.conf", "--cluster-node-timeout", "2000"))
+                                     # A node silent this long counts as failing; a busy
+                                     # machine can starve one for a couple of seconds.
+                                     "nodes.conf", "--cluster-node-timeout", "15000"))
              for i in range(3)]
     try:
         for node in nodes:
@@ -38,10 +40,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             ["redis-cli", "--cluster", "create",
              *[f"127.0.0.1:{n.port}" for n in nodes], "--cluster-replicas", "0",
              "--cluster-yes"], check=True, capture_output=True, timeout=60)
-        deadline = time.monotonic() + 30
-        while b"cluster_state:ok" not in subprocess.run(
-                ["redis-cli", "-p", str(nodes[0].port), "cluster", "info"],
-                capture_output=True, check=True).stdout:
+        # Every node must see the whole slot map: one still converging answers CLUSTERDOWN.
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not all(b"cluster_state:ok" in subprocess.run(
+                ["redis-cli", "-p", str(node.port), "cluster", "info"],
+                capture_output=True, check=True).stdout for node in nodes):
             assert time.monotonic() < deadline, "cluster did not converge"
             time.sleep(0.1)
         yield f"redis://127.0.0.1:{nodes[0].port}/0"

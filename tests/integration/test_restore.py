@@ -28,7 +28,7 @@ from shared.runtime import Runtime
 from shared.services.checkout import CheckoutService
 from shared.services.restore import RestoreService
 from shared.settings import Settings
-from tests.support import Live, assert_invariant, eventually, make_buyer, make_event, type_id
+from tests.support import Live, assert_invariant, make_buyer, make_event, type_id, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,7 +58,7 @@ async def final_status(client: httpx.AsyncClient, order_id: str) -> dict[str, ob
         body = (await client.get(f"/api/orders/{order_id}")).json()
         return body["status"] != "pending"
 
-    await eventually(final)
+    await wait_until(final, "final")
     return body
 
 
@@ -255,7 +255,7 @@ async def test_queued_checkouts_resume_when_the_queue_survived(
         order = await rt.ledger.get_order(first_order)
         return order is not None and order.status == OrderStatus.CONFIRMED
 
-    await eventually(settled)
+    await wait_until(settled, "settled")
     confirmed = await rt.orders.get(first, first_order)
     assert len(confirmed.tickets) == 3
     assert gateway(rt).stats() == {"charged": 1, "refunded": 0}
