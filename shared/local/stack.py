@@ -152,8 +152,8 @@ class LocalStack:
         except LockError:
             log.warning("%s: lost the reconciler lease", self.worker or "this stack")
             self.reconciling = False
-        except Exception:  # Redis unreachable: try again next period
-            log.exception("reconciler lease")
+        except Exception as exc:  # Redis unreachable: try again next period
+            log.warning("reconciler lease: %s", exc)
         return self.reconciling
 
     async def _mail_loop(self) -> None:

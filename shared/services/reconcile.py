@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from shared.errors import StoreUnavailable
 from shared.models import FailReason, HoldStatus, PaymentRequest
 from shared.ports import InventoryStore, Ledger
 from shared.services.degraded_recovery import Recovery
@@ -68,6 +69,8 @@ class Reconciler:
                 await self._event(event_id, now, report)
                 if recovery is not None:
                     await recovery.merge_event(event_id, now)
+            except StoreUnavailable as exc:  # Redis down: degraded mode; one line, not a trace
+                log.warning("reconcile: event %s waits for Redis (%s)", event_id, exc)
             except Exception:  # one broken event must not stop the others
                 log.exception("reconcile: event %s failed", event_id)
         return report

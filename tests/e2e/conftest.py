@@ -37,6 +37,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 class Host:
     base_url: str
     process: subprocess.Popen[str]
+    # Everything the host prints goes to this file, never to a pipe: an undrained pipe fills
+    # up (an outage logs a line per pass) and then blocks the host's logging and its loop.
+    log: Path
 
     def api(self) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, timeout=10)
@@ -65,16 +68,19 @@ def start_host(tmp: Path, **env: str) -> Host:
                "RECONCILE_INTERVAL_SECONDS": "0.5", "SMTP_PORT": str(free_port()), **env}
     if "REDIS_URL" not in env:  # the host starts its own redis-server unless told to use one
         environ.pop("REDIS_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "shared.local"], cwd=ROOT, env=environ,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    tmp.mkdir(parents=True, exist_ok=True)
+    log = tmp / f"host-{port}.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "shared.local"], cwd=ROOT, env=environ,
+                                stdout=out, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"host exited: {proc.stdout.read() if proc.stdout else ''}")
+            raise RuntimeError(f"host exited: {log.read_text()}")
         try:
             if httpx.get(f"{base}/api/health/ready", timeout=1).status_code == 200:
-                return Host(base, proc)
+                return Host(base, proc, log)
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline:
@@ -87,11 +93,11 @@ def stop_host(host: Host) -> str:
     """Ctrl-C, as a user would; returns everything the host printed."""
     host.process.send_signal(signal.SIGINT)
     try:
-        out, _ = host.process.communicate(timeout=30)
+        host.process.wait(30)
     except subprocess.TimeoutExpired:
         host.process.kill()
-        out, _ = host.process.communicate()
-    return out or ""
+        host.process.wait()
+    return host.log.read_text()
 
 
 @pytest.fixture(scope="module")

@@ -61,8 +61,6 @@ def _crash_during_checkout(tmp_path: Path) -> tuple[dict[str, str], dict[str, An
     assert host.process.wait(30) == -signal.SIGKILL
     # Its redis-server follows (told to die with its parent), flushing its AOF.
     _wait(lambda: all(_gone(pid) for pid in redis_child), "the old redis-server to exit")
-    if host.process.stdout:
-        host.process.stdout.close()
     return auth, event, hold_id
 
 
