@@ -86,8 +86,14 @@ async def payments_deadletter(messages: list[servicebus.ServiceBusReceivedMessag
 async def reconcile(timer: func.TimerRequest) -> None:
     if timer.past_due:
         log.warning("reconcile: running late (past due); one pass catches up on everything")
-    report = await runtime().reconciler.run_once(now_ms())
-    log.info("reconcile: %s", report)
+    try:
+        report = await runtime().reconciler.run_once(now_ms())
+        log.info("reconcile: %s", report)
+    finally:  # a failing pass must not strand organiser refunds; its error still surfaces
+        await _resume_refunds()
+
+
+async def _resume_refunds() -> None:
     finished = await runtime().refunds.resume()  # organiser refunds a crash left unfinished
     if finished:
         log.info("reconcile: finished %d refunds", finished)

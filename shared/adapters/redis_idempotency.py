@@ -4,7 +4,8 @@
 its owner, with a short TTL (a lease) that ``renew`` extends while the request runs
 (``lease_renew.lua``: only while the marker is still this owner's); ``finish`` replaces the
 marker with the answer; ``abandon`` drops the marker so a request that failed on our side
-can be retried with the same key.
+can be retried with the same key. Both go through ``lease_settle.lua`` and change nothing
+when the marker is no longer this owner's (its lease lapsed and a retry took the key).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class RedisIdempotency:
     def __init__(self, redis: Redis | RedisCluster) -> None:
         self._redis = redis
         self._renew = redis.register_script(lua_scripts.source("lease_renew"))
+        self._settle = redis.register_script(lua_scripts.source("lease_settle"))
 
     async def begin(self, key: str, fingerprint: str, owner: str,
                     lease_ms: int) -> StoredResponse | None:
@@ -41,11 +43,13 @@ class RedisIdempotency:
     async def renew(self, key: str, fingerprint: str, owner: str, lease_ms: int) -> bool:
         return bool(await self._renew(keys=[key], args=[_pending(fingerprint, owner), lease_ms]))
 
-    async def finish(self, key: str, response: StoredResponse, ttl_ms: int) -> None:
-        await self._redis.set(key, json.dumps(asdict(response)), px=ttl_ms)
+    async def finish(self, key: str, fingerprint: str, owner: str, response: StoredResponse,
+                     ttl_ms: int) -> bool:
+        return bool(await self._settle(keys=[key], args=[
+            _pending(fingerprint, owner), json.dumps(asdict(response)), ttl_ms]))
 
-    async def abandon(self, key: str) -> None:
-        await self._redis.delete(key)
+    async def abandon(self, key: str, fingerprint: str, owner: str) -> bool:
+        return bool(await self._settle(keys=[key], args=[_pending(fingerprint, owner), "", 0]))
 
     async def get(self, key: str) -> StoredResponse | None:
         raw = await self._redis.get(key)

@@ -21,6 +21,7 @@ from shared.adapters.sql_schema import (
     audit_log,
     orders,
     payments,
+    sql_holds,
     ticket_inventory,
     tickets,
     users,
@@ -384,6 +385,16 @@ class SqlConsole:
                     sa.select(orders.c.id).where(orders.c.event_id == event_id,
                                                  orders.c.id > after, self._refundable())
                     .order_by(orders.c.id).limit(limit)).all()]
+
+        return await self._ledger._run(run)
+
+    async def active_sql_holds(self, event_id: str) -> int:
+        def run() -> int:
+            with self.engine.begin() as c:
+                return int(c.execute(
+                    sa.select(sa.func.count()).select_from(sql_holds)
+                    .where(sql_holds.c.event_id == event_id,
+                           sql_holds.c.status.in_(("held", "checkout")))).scalar_one())
 
         return await self._ledger._run(run)
 

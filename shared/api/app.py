@@ -139,7 +139,7 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Queue-Token"],
             expose_headers=["Location", "Retry-After", "Idempotent-Replayed",
                             DEGRADED_HEADER], max_age=600)
     # Inside the guard (body limits, security headers), outside CORS (it defers to the app

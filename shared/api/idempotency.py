@@ -78,7 +78,10 @@ async def idempotent(request: Request, store: IdempotencyStore, user: Principal,
                            field=HEADER, instance=request.url.path,
                            headers={"Retry-After": "1"})
         await asyncio.sleep(0.05)  # a duplicate in flight: wait for its answer
-        stored = await store.begin(slot, fingerprint, owner, LEASE_MS)
+        try:
+            stored = await store.begin(slot, fingerprint, owner, LEASE_MS)
+        except StoreUnavailable:  # Redis went down meanwhile: keys are not enforced
+            return await compute()
     renewal = asyncio.create_task(_renew(store, slot, fingerprint, owner))
     try:
         response = await compute()
@@ -87,14 +90,15 @@ async def idempotent(request: Request, store: IdempotencyStore, user: Principal,
     except BaseException:
         await _stop(renewal)
         with contextlib.suppress(StoreUnavailable):
-            await store.abandon(slot)
+            await store.abandon(slot, fingerprint, owner)
         raise
     await _stop(renewal)
     try:
+        # Both change nothing when this claim lapsed and a retry took the key meanwhile.
         if response.status_code >= 500:
-            await store.abandon(slot)
+            await store.abandon(slot, fingerprint, owner)
         else:
-            await store.finish(slot, StoredResponse(
+            await store.finish(slot, fingerprint, owner, StoredResponse(
                 status=response.status_code, body=bytes(response.body).decode(),
                 fingerprint=fingerprint, location=response.headers.get("location", "")),
                 TTL_MS)

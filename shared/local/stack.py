@@ -114,10 +114,14 @@ class LocalStack:
                 if not self._lease or await self._hold_lease(lease):
                     try:
                         await self.runtime.reconciler.run_once(self.runtime.clock())
-                        await self.runtime.refunds.resume()  # refunds a crash left between steps
-                        await self.runtime.cancellations.resume()  # whole-event refund jobs
                     except Exception:
                         log.exception("reconciler pass failed")
+                    # Each on its own: a failing reconciler pass must not strand refunds.
+                    try:
+                        await self.runtime.refunds.resume()  # refunds a crash left mid-way
+                        await self.runtime.cancellations.resume()  # whole-event refund jobs
+                    except Exception:
+                        log.exception("refund resume pass failed")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self._interval)
         finally:

@@ -71,7 +71,8 @@ class Workers:
         env = {**os.environ, WORKER_INDEX: str(index), "REDIS_URL": s.redis_url,
                "HOST": s.host, "PORT": str(s.port), "LEAP_DATA_DIR": str(s.data_dir),
                "STATIC_DIR": str(s.static_dir), "QUEUE_TOKEN_SECRET": s.queue_token_secret,
-               "SMTP_HOST": s.smtp_host, "SMTP_PORT": str(s.smtp_port)}
+               "SMTP_HOST": s.smtp_host, "SMTP_PORT": str(s.smtp_port),
+               "IMAGE_CONNECTION": s.image_connection}
         self._procs[index] = subprocess.Popen(
             [sys.executable, "-m", "shared.local.workers"], env=env,
             cwd=Path(__file__).resolve().parents[2],

@@ -69,7 +69,9 @@ class CancellationService:
                 # Holds first: once none is active on a cancelled event, no order can still
                 # confirm, so an empty scan after it means everything is refunded.
                 snap = await self._live.snapshot(event_id)
-                settled = snap is None or not snap.holds
+                # Holds taken in SQL during a Redis outage are not in the snapshot.
+                settled = ((snap is None or not snap.holds)
+                           and not await self._console.active_sql_holds(event_id))
                 after = ""
                 while True:
                     order_ids = await self._console.refundable_orders(event_id, after,

@@ -51,6 +51,25 @@ async def test_a_claim_whose_owner_stopped_renewing_expires(rt: Runtime) -> None
     assert await store.renew("idem:t:1", "fp", "retry", 10_000)
 
 
+async def test_an_overtaken_owner_can_neither_store_its_answer_nor_free_the_claim(
+        rt: Runtime) -> None:
+    store = rt.idempotency
+    assert await store.begin("idem:t:2", "fp", "lapsed", 300) is None
+
+    async def taken_over() -> bool:
+        return await store.begin("idem:t:2", "fp", "retry", 10_000) is None
+
+    await wait_until(taken_over, "taken over")  # the first owner's lease lapsed
+    late = idempotency.StoredResponse(201, "{}", "fp")
+    assert not await store.finish("idem:t:2", "fp", "lapsed", late, 60_000)
+    assert not await store.abandon("idem:t:2", "fp", "lapsed")
+    pending = await store.get("idem:t:2")
+    assert pending is not None and pending.status == 0  # still the retry's claim
+    answer = idempotency.StoredResponse(202, "{}", "fp")
+    assert await store.finish("idem:t:2", "fp", "retry", answer, 60_000)
+    assert await store.get("idem:t:2") == answer
+
+
 async def test_a_live_slow_request_keeps_its_claim_and_is_not_duplicated(
         rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(idempotency, "LEASE_MS", 300)
