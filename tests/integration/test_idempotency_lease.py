@@ -13,6 +13,7 @@ from starlette.requests import Request
 
 from shared.api import idempotency
 from shared.models import Principal
+from shared.ports import StoredResponse
 from shared.runtime import Runtime
 from tests.support import wait_until
 
@@ -60,12 +61,12 @@ async def test_an_overtaken_owner_can_neither_store_its_answer_nor_free_the_clai
         return await store.begin("idem:t:2", "fp", "retry", 10_000) is None
 
     await wait_until(taken_over, "taken over")  # the first owner's lease lapsed
-    late = idempotency.StoredResponse(201, "{}", "fp")
+    late = StoredResponse(201, "{}", "fp")
     assert not await store.finish("idem:t:2", "fp", "lapsed", late, 60_000)
     assert not await store.abandon("idem:t:2", "fp", "lapsed")
     pending = await store.get("idem:t:2")
     assert pending is not None and pending.status == 0  # still the retry's claim
-    answer = idempotency.StoredResponse(202, "{}", "fp")
+    answer = StoredResponse(202, "{}", "fp")
     assert await store.finish("idem:t:2", "fp", "retry", answer, 60_000)
     assert await store.get("idem:t:2") == answer
 
