@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import Host
+from tests.e2e.conftest import Host, new_page
 from tests.e2e.test_browser import log_in
 
 pytestmark = pytest.mark.e2e
@@ -55,10 +55,7 @@ def test_draft_publish_buy_dashboard_refund_back_on_sale(page: Page, browser: Br
                                                          host: Host) -> None:
     page.on("dialog", lambda dialog: dialog.accept())  # the refund asks for confirmation
     event_id = create_draft_and_publish(page, host)
-    buyer_context = browser.new_context(viewport={"width": 375, "height": 812}, locale="en-GB",
-                                        timezone_id="UTC")
-    buyer = buyer_context.new_page()
-    buyer.set_default_timeout(15_000)
+    buyer = new_page(browser)  # a second person: a context of its own (with axe-core)
     email, password = host.buyer("dee")
     log_in(buyer, host, email, password, f"/events/{event_id}")
     expect(buyer.get_by_text("5 left")).to_be_visible()
@@ -97,7 +94,7 @@ def test_draft_publish_buy_dashboard_refund_back_on_sale(page: Page, browser: Br
     page.get_by_role("navigation", name="Event console").get_by_role("link",
                                                                       name="Activity").click()
     expect(page.get_by_role("cell", name="order.refund")).to_be_visible()
-    buyer_context.close()
+    buyer.context.close()
     # Cancelling the event refunds every order in the background, with progress.
     page.get_by_role("navigation", name="Event console").get_by_role("link",
                                                                       name="Edit").click()
