@@ -363,6 +363,7 @@ resource sqlFromAzure 'Microsoft.Sql/servers/firewallRules@2023-08-01-preview' =
 }
 
 resource ledger 'Microsoft.Sql/servers/databases@2023-08-01-preview' = {
+  // checkov:skip=CKV_AZURE_229:zone redundancy comes from the zoneRedundant parameter (default true); checkov resolves parameters by name across templates, and which template's zoneRedundant it sees depends on its parse order
   // checkov:skip=CKV_AZURE_26:alerts go to the subscription's Defender security contacts, not a fixed address
   // checkov:skip=CKV_AZURE_27:declared below (ledgerDefender, emailAccountAdmins: true); checkov's Bicep reading misses nested children
   parent: sql
@@ -453,6 +454,7 @@ resource busRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for ro
 // ---- the function app (Flex Consumption, Python) -------------------------------------------
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  // checkov:skip=CKV_AZURE_225:zone redundancy comes from the zoneRedundant parameter (default true); checkov resolves parameters by name across templates, and which template's zoneRedundant it sees depends on its parse order
   name: abbrs.plan
   location: location
   tags: tags

@@ -236,6 +236,7 @@ resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [fo
 }]
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  // checkov:skip=CKV_AZURE_225:zone redundancy comes from the zoneRedundant parameter (default true); checkov resolves parameters by name across templates, and which template's zoneRedundant it sees depends on its parse order
   name: names.plan
   location: location
   tags: tags
