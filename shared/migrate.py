@@ -14,7 +14,7 @@ from shared.adapters.argon2_hasher import Argon2Hasher
 from shared.adapters.sql_ledger import SqlLedger
 from shared.models import now_ms
 from shared.services.accounts import AccountService
-from shared.settings import Settings, SettingsError
+from shared.settings import from_env_or_exit
 
 
 class _NoSessions:
@@ -46,11 +46,7 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grant", metavar="IDENTITY",
                         help="Azure SQL: the app's managed identity to give a database user")
     args = parser.parse_args(argv)
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:  # the operator's mistake: say which, no traceback
-        print(exc, file=sys.stderr)
-        return 2
+    settings = from_env_or_exit()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     ledger = SqlLedger.from_settings(settings)
     try:

@@ -20,7 +20,7 @@ from shared.local.redis_server import RedisServer
 from shared.ports import ChargeListing, QueuedPayments
 from shared.runtime import Runtime, build_runtime
 from shared.services.restore import RestoreReport, RestoreService
-from shared.settings import Settings, SettingsError
+from shared.settings import Settings, from_env_or_exit
 
 
 def restore_service(rt: Runtime) -> RestoreService:
@@ -49,11 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:  # the operator's mistake: say which, no traceback
-        print(exc, file=sys.stderr)
-        return 2
+    settings = from_env_or_exit()
     redis: RedisServer | None = None
     if not settings.redis_url:
         redis = RedisServer(settings.data_dir / "redis")

@@ -506,6 +506,16 @@ def readme_table(readme: str) -> str:
     return readme[start:readme.index(TABLE_END, start)]
 
 
+def from_env_or_exit() -> Settings:
+    """The environment's settings for a command-line entry point. Bad ones are the operator's
+    mistake: one line per variable on stderr and exit status 2, no traceback."""
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m shared.settings",

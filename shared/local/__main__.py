@@ -27,7 +27,7 @@ from shared.local.redis_supervisor import RedisSupervisor
 from shared.local.stack import LocalStack
 from shared.local.workers import Workers, worker_count
 from shared.runtime import build_runtime
-from shared.settings import Settings, SettingsError
+from shared.settings import Settings, from_env_or_exit
 
 
 async def serve(settings: Settings) -> None:
@@ -102,11 +102,7 @@ async def _answers(host: str, port: int) -> bool:
 def main() -> int:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:  # the operator's mistake: say which, no traceback
-        print(exc, file=sys.stderr)
-        return 2
+    settings = from_env_or_exit()
     telemetry.configure(settings)
     redis: RedisSupervisor | None = None
     if not settings.redis_url:

@@ -27,7 +27,7 @@ from shared import telemetry
 from shared.local.redis_server import _die_with_parent
 from shared.local.stack import LocalStack
 from shared.runtime import build_runtime
-from shared.settings import Settings, SettingsError
+from shared.settings import Settings, from_env_or_exit
 
 log = logging.getLogger(__name__)
 WORKER_INDEX = "LEAP_WORKER_INDEX"
@@ -135,11 +135,7 @@ async def serve_worker(settings: Settings, index: int) -> None:
 def main() -> int:
     logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:  # the operator's mistake: say which, no traceback
-        print(exc, file=sys.stderr)
-        return 2
+    settings = from_env_or_exit()
     telemetry.configure(settings)
     asyncio.run(serve_worker(settings, int(os.environ.get(WORKER_INDEX, "0"))))
     return 0
