@@ -1,5 +1,5 @@
 """The benchmark users compare with: concurrent buyers each looping hold 1 ticket -> checkout
-with ``tok_visa`` -> poll the order until it is final, against Leap (``make run``'s local
+with ``tok_visa`` -> poll the order until it is final (the long poll the order page uses), against Leap (``make run``'s local
 stack, with 1 and with 2 API worker processes) and, side by side in the same run, pretix
 selling one quota through its REST API (``--peer pretix``).
 
@@ -93,11 +93,10 @@ async def _buyer(base: str, event: dict[str, Any], tokens: list[str], attempts: 
                 continue
             attempt = Attempt(t0, "pending", placed=time.perf_counter())
             order = json.loads(raw)["order_id"]
-            wait = 0.01
             while attempt.kind == "pending":
-                await asyncio.sleep(wait)  # a buyer's page polls; backing off spares the API
-                wait = min(wait * 1.5, 0.2)
-                status, raw = await conn.send(Job("GET", f"/api/orders/{order}", None, token))
+                # As the order page does: a long poll, answered once the order is final.
+                status, raw = await conn.send(
+                    Job("GET", f"/api/orders/{order}?wait=10", None, token))
                 if status == 200 and (state := json.loads(raw)["status"]) != "pending":
                     attempt.kind, attempt.final = state, time.perf_counter()
             out.append(attempt)

@@ -6,7 +6,7 @@ Azure SDK. Every method is async because every implementation does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -335,6 +335,16 @@ class PaymentBus(Protocol):
     """The payments queue. ``publish`` is deduplicated on ``order_id`` (the message id)."""
 
     async def publish(self, request: PaymentRequest) -> None: ...
+
+
+class OrderNotices(Protocol):
+    """"These orders just became final": finalize tells every API instance, so a buyer
+    waiting on ``GET /api/orders/{id}?wait=`` hears at once instead of polling. Best effort:
+    a lost notice costs a waiter one re-check interval, never a wrong answer."""
+
+    async def publish(self, order_ids: Sequence[str]) -> None: ...
+
+    async def listen(self, on_final: Callable[[Sequence[str]], None]) -> None: ...
 
 
 class CheckoutOutbox(Protocol):

@@ -25,6 +25,7 @@ from shared.adapters.redis_console import RedisConsoleStore
 from shared.adapters.redis_guard import GuardedRedis, GuardedRedisCluster, bypass
 from shared.adapters.redis_idempotency import RedisIdempotency
 from shared.adapters.redis_limits import RedisRateLimiter
+from shared.adapters.redis_order_notices import RedisOrderNotices
 from shared.adapters.redis_outbox import RedisOutbox
 from shared.adapters.redis_sessions import RedisRevocationFeed, RedisSessionCache
 from shared.adapters.redis_store import RedisInventory
@@ -58,6 +59,7 @@ from shared.services.images import ImageService
 from shared.services.inventory import InventoryService
 from shared.services.limits import Limits
 from shared.services.order_documents import OrderDocuments
+from shared.services.order_waits import OrderWaits
 from shared.services.orders import OrderService
 from shared.services.outbox import OutboxRelay
 from shared.services.reconcile import Reconciler
@@ -124,6 +126,8 @@ class Runtime:
     holds: HoldService
     checkout: CheckoutService
     orders: OrderService
+    order_notices: RedisOrderNotices
+    order_waits: OrderWaits
     finalizer: Finalizer
     reconciler: Reconciler
     accounts: AccountService
@@ -203,7 +207,8 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
     degraded = DegradedPurchases(sql_holds, ledger, catalog_store, bus, memory_limits,
                                  settings, clock, lambda: breaker.is_open)
     inventory = InventoryService(store, ledger, catalog_store, degraded.availability)
-    finalizer = Finalizer(store, ledger, gateway, clock, sql_holds)
+    order_notices = RedisOrderNotices(redis)
+    finalizer = Finalizer(store, ledger, gateway, clock, sql_holds, order_notices)
     hasher = Argon2Hasher(time_cost=settings.argon2_time_cost,
                           memory_kib=settings.argon2_memory_kib,
                           parallelism=settings.argon2_parallelism)
@@ -244,7 +249,7 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
         gateway=gateway, bus=bus, store=store, inventory=inventory,
         holds=HoldService(store, inventory, settings, clock, limits, degraded),
         checkout=CheckoutService(store, bus, outbox, settings, clock, limits, degraded),
-        orders=orders,
+        orders=orders, order_notices=order_notices, order_waits=OrderWaits(),
         finalizer=finalizer,
         reconciler=Reconciler(store, ledger, inventory, finalizer, settings, recovery),
         accounts=accounts,

@@ -15,6 +15,7 @@ import httpx
 import redis
 
 from shared.adapters.redis_catalog_cache import CHANNEL as CATALOG_CHANNEL
+from shared.adapters.redis_order_notices import CHANNEL as ORDER_NOTICES_CHANNEL
 from shared.adapters.redis_sessions import CHANNEL as REVOCATION_CHANNEL
 from shared.local.redis_server import free_port
 from shared.local.stack import LocalStack
@@ -74,23 +75,38 @@ async def assert_invariant(rt: Runtime, event_id: str) -> None:
     """available + active hold quantities + sold == capacity, and available >= 0, per type.
 
     Both stores count (issue 12): Redis's available and active holds, and the ledger's
-    tickets in active SQL holds (degraded mode); and ``sold <= capacity`` in the ledger."""
-    lines = await rt.ledger.inventory(event_id)
-    available = await rt.store.availability(event_id)
-    assert available is not None, "inventory not loaded"
-    active: dict[str, int] = {}
-    for hold in await rt.store.active_holds(event_id):
-        for item in hold.items:
-            active[item.ticket_type_id] = active.get(item.ticket_type_id, 0) + item.quantity
-    assert lines, "event has no ledger inventory"
-    for line in lines:
-        a = available[line.ticket_type_id]
-        h = active.get(line.ticket_type_id, 0)
-        assert a >= 0, f"{line.ticket_type_id}: available {a} < 0"
-        assert line.sold <= line.capacity, f"{line.ticket_type_id}: oversold"
-        assert a + h + line.held_sql + line.sold == line.capacity, (
-            f"{line.ticket_type_id}: available {a} + held {h} + held in SQL {line.held_sql}"
-            f" + sold {line.sold} != capacity {line.capacity}")
+    tickets in active SQL holds (degraded mode); and ``sold <= capacity`` in the ledger.
+    ``available >= 0`` and ``sold <= capacity`` must hold at every look. The sum is read
+    from two stores that finalize updates one after the other (the ledger, then the hold in
+    Redis, a moment later), so it is waited for: it must come true once work in flight
+    lands, and a real leak or oversell never does."""
+    problem = ""
+
+    async def balanced() -> bool:
+        nonlocal problem
+        lines = await rt.ledger.inventory(event_id)
+        available = await rt.store.availability(event_id)
+        assert available is not None, "inventory not loaded"
+        active: dict[str, int] = {}
+        for hold in await rt.store.active_holds(event_id):
+            for item in hold.items:
+                active[item.ticket_type_id] = active.get(item.ticket_type_id, 0) + item.quantity
+        assert lines, "event has no ledger inventory"
+        problem = ""
+        for line in lines:
+            a = available[line.ticket_type_id]
+            h = active.get(line.ticket_type_id, 0)
+            assert a >= 0, f"{line.ticket_type_id}: available {a} < 0"
+            assert line.sold <= line.capacity, f"{line.ticket_type_id}: oversold"
+            if a + h + line.held_sql + line.sold != line.capacity:
+                problem = (f"{line.ticket_type_id}: available {a} + held {h} + held in SQL "
+                           f"{line.held_sql} + sold {line.sold} != capacity {line.capacity}")
+        return not problem
+
+    try:
+        await wait_until(balanced, "the inventory invariant")
+    except AssertionError:
+        raise AssertionError(problem) from None
 
 
 # How long a test waits for background work (pub/sub, consumers, the reconciler) before it
@@ -110,7 +126,8 @@ async def wait_until(check: Callable[[], Awaitable[bool]], what: str,
         await asyncio.sleep(interval)
 
 
-LIVE_CHANNELS = (REVOCATION_CHANNEL, CATALOG_CHANNEL)  # what each app instance subscribes to
+# What each app instance subscribes to.
+LIVE_CHANNELS = (REVOCATION_CHANNEL, CATALOG_CHANNEL, ORDER_NOTICES_CHANNEL)
 
 
 @dataclass

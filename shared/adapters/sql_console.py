@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.adapters.sql_console_schema import event_cancellations, refunded_tickets, refunds
 from shared.adapters.sql_ledger import SqlLedger
+from shared.adapters.sql_reads import reading
 from shared.adapters.sql_schema import (
     audit_log,
     orders,
@@ -58,7 +59,7 @@ class SqlConsole:
             if not event_ids:
                 return {}
             ti = ticket_inventory
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 inv = c.execute(
                     sa.select(ti.c.event_id, sa.func.sum(ti.c.capacity).label("capacity"),
                               sa.func.sum(ti.c.sold).label("sold"))
@@ -111,7 +112,7 @@ class SqlConsole:
     async def sales_per_minute(self, event_id: str) -> list[SalesPoint]:
         def run() -> list[SalesPoint]:
             minute = (orders.c.created_at - orders.c.created_at % MINUTE_MS).label("minute")
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 money = c.execute(
                     sa.select(minute, sa.func.sum(orders.c.total).label("revenue"))
                     .where(orders.c.event_id == event_id, orders.c.status == CONFIRMED)
@@ -159,7 +160,7 @@ class SqlConsole:
                 stmt = stmt.where(sa.or_(orders.c.created_at < at,
                                          sa.and_(orders.c.created_at == at, orders.c.id > last)))
             stmt = stmt.order_by(orders.c.created_at.desc(), orders.c.id).limit(limit)
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 rows = c.execute(stmt).all()
             return [OrderRow(id=r.id, email=r.email, status=r.status, tickets=int(r.n_tickets),
                              refunded_tickets=int(r.n_refunded), total=int(r.total),
@@ -170,7 +171,7 @@ class SqlConsole:
 
     async def order_email(self, order_id: str) -> str | None:
         def run() -> str | None:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 row = c.execute(sa.select(users.c.email)
                                 .select_from(orders.join(users, users.c.id == orders.c.user_id))
                                 .where(orders.c.id == order_id)).first()
@@ -180,7 +181,7 @@ class SqlConsole:
 
     async def charge_of(self, order_id: str) -> Charge | None:
         def run() -> Charge | None:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 r = c.execute(sa.select(payments).where(payments.c.order_id == order_id,
                                                         payments.c.status == "charged")).first()
             if r is None:
@@ -284,14 +285,14 @@ class SqlConsole:
 
     async def refunds_of(self, order_id: str) -> list[Refund]:
         def run() -> list[Refund]:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 return self._refunds(c, refunds.c.order_id == order_id)
 
         return await self._ledger._run(run)
 
     async def unfinished_refunds(self, limit: int) -> list[Refund]:
         def run() -> list[Refund]:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 return self._refunds(c, refunds.c.status != "done", limit)
 
         return await self._ledger._run(run)
@@ -309,7 +310,7 @@ class SqlConsole:
             ids = list(order_ids)
             amounts: dict[str, int] = {}
             voided: dict[str, set[str]] = {}
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 for i in range(0, len(ids), 500):
                     part = ids[i:i + 500]
                     for r in c.execute(sa.select(refunds.c.order_id,
@@ -372,7 +373,7 @@ class SqlConsole:
     async def running_cancellations(self) -> list[str]:
         def run() -> list[str]:
             ec = event_cancellations
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 return [r.event_id for r in c.execute(
                     sa.select(ec.c.event_id).where(ec.c.status == "running")).all()]
 
@@ -380,7 +381,7 @@ class SqlConsole:
 
     async def refundable_orders(self, event_id: str, after: str, limit: int) -> list[str]:
         def run() -> list[str]:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 return [r.id for r in c.execute(
                     sa.select(orders.c.id).where(orders.c.event_id == event_id,
                                                  orders.c.id > after, self._refundable())
@@ -390,7 +391,7 @@ class SqlConsole:
 
     async def active_sql_holds(self, event_id: str) -> int:
         def run() -> int:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 return int(c.execute(
                     sa.select(sa.func.count()).select_from(sql_holds)
                     .where(sql_holds.c.event_id == event_id,
@@ -422,7 +423,7 @@ class SqlConsole:
         """Audit entries whose target is ``target_prefix`` or starts with it (an event and
         its orders: order ids begin with their event's id), newest first."""
         def run() -> list[dict[str, Any]]:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 rows = c.execute(
                     sa.select(audit_log, users.c.email)
                     .select_from(audit_log.join(users, users.c.id == audit_log.c.actor_id))

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.adapters.sql_console_schema import refunded_tickets
 from shared.adapters.sql_ledger import SqlLedger
+from shared.adapters.sql_reads import reading
 from shared.adapters.sql_schema import event_staff, orders, ticket_checkins, tickets, users
 from shared.door import DoorCounts, Scan, ScanResult, StaffMember
 from shared.models import OrderStatus
@@ -52,7 +53,7 @@ class SqlDoor:
 
     async def staff_of_event(self, event_id: str) -> list[StaffMember]:
         def run() -> list[StaffMember]:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 rows = c.execute(
                     sa.select(users.c.id, users.c.email, users.c.display_name,
                               event_staff.c.granted_at)
@@ -65,7 +66,7 @@ class SqlDoor:
 
     async def events_of_staff(self, user_id: str) -> list[str]:
         def run() -> list[str]:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 rows = c.execute(sa.select(event_staff.c.event_id)
                                  .where(event_staff.c.user_id == user_id)
                                  .order_by(event_staff.c.granted_at)).all()
@@ -75,7 +76,7 @@ class SqlDoor:
 
     async def is_staff(self, event_id: str, user_id: str) -> bool:
         def run() -> bool:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 return c.execute(sa.select(event_staff.c.user_id).where(
                     event_staff.c.event_id == event_id,
                     event_staff.c.user_id == user_id)).first() is not None
@@ -127,7 +128,7 @@ class SqlDoor:
 
     async def door_counts(self, event_id: str) -> DoorCounts:
         def run() -> DoorCounts:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 checked_in = c.execute(sa.select(sa.func.count()).select_from(ticket_checkins)
                                        .where(ticket_checkins.c.event_id == event_id)
                                        ).scalar_one()
@@ -147,7 +148,7 @@ class SqlDoor:
         def run() -> dict[str, int]:
             if not ticket_ids:
                 return {}
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 rows = c.execute(sa.select(ticket_checkins.c.ticket_id,
                                            ticket_checkins.c.checked_in_at)
                                  .where(ticket_checkins.c.ticket_id.in_(list(ticket_ids)))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from shared.adapters.sql_reads import reading
 from shared.adapters.sql_schema import email_outbox
 from shared.mail import ORDER_CONFIRMATION, OutboxItem
 
@@ -88,7 +89,7 @@ class SqlEmailOutbox:
     async def sent_at(self, kind: str, order_id: str) -> int | None:
         def run() -> int | None:
             o = email_outbox
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 v = c.execute(sa.select(o.c.sent_at).where(
                     o.c.kind == kind, o.c.order_id == order_id)).scalar_one_or_none()
             return int(v) if v is not None else None

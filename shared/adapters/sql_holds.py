@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.adapters import sql_email_outbox
 from shared.adapters.sql_ledger import SqlLedger
+from shared.adapters.sql_reads import reading
 from shared.adapters.sql_schema import (
     orders,
     payment_outbox,
@@ -134,14 +135,14 @@ class SqlHolds:
 
     async def get_hold(self, hold_id: str) -> Hold | None:
         def run() -> Hold | None:
-            with self._engine.begin() as c:
+            with reading(self._engine) as c:
                 return self._get(c, sql_holds.c.id == hold_id)
 
         return await self._ledger.run(run)
 
     async def hold_of_order(self, order_id: str) -> Hold | None:
         def run() -> Hold | None:
-            with self._engine.begin() as c:
+            with reading(self._engine) as c:
                 return self._get(c, sql_holds.c.order_id == order_id)
 
         return await self._ledger.run(run)

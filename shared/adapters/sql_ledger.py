@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from shared.adapters import sql_email_outbox, sql_migrations
 from shared.adapters.azure_sql import create_azure_sql_engine, is_transient
+from shared.adapters.sql_reads import READ_ONLY, reading
 from shared.adapters.sql_schema import (
     audit_log,
     orders,
@@ -70,7 +71,8 @@ def create_engine(url: str, **kwargs: Any) -> sa.Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -153,7 +155,7 @@ class SqlLedger:
     async def inventory(self, event_id: str) -> list[InventoryLine]:
         def run() -> list[InventoryLine]:
             ti = ticket_inventory
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 rows = c.execute(
                     sa.select(ti.c.event_id, ti.c.ticket_type_id, ti.c.capacity, ti.c.sold,
                               ti.c.held_sql, ti.c.taken_sql, ti.c.held_redis)
@@ -189,7 +191,7 @@ class SqlLedger:
 
     async def event_ids(self) -> list[str]:
         def run() -> list[str]:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 rows = c.execute(
                     sa.select(ticket_inventory.c.event_id).distinct().order_by(
                         ticket_inventory.c.event_id
@@ -213,14 +215,14 @@ class SqlLedger:
         return _order_from(row, ticket_rows)
 
     def _existing(self, request: PaymentRequest) -> Order | None:
-        with self.engine.begin() as c:
+        with reading(self.engine) as c:
             return self._order(c, order_id=request.order_id) or self._order(
                 c, hold_id=request.hold_id
             )
 
     async def get_order(self, order_id: str) -> Order | None:
         def run() -> Order | None:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 return self._order(c, order_id=order_id)
 
         return await self._run(run)
@@ -228,7 +230,7 @@ class SqlLedger:
     async def get_orders(self, order_ids: Sequence[str]) -> dict[str, Order]:
         def run() -> dict[str, Order]:
             found: dict[str, Order] = {}
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 # Chunks keep every statement under SQL Server's 2,100 parameters.
                 for start in range(0, len(order_ids), _IN_CHUNK):
                     chunk = list(order_ids[start:start + _IN_CHUNK])
@@ -248,7 +250,7 @@ class SqlLedger:
 
     async def orders_of_user(self, user_id: str, limit: int) -> list[Order]:
         def run() -> list[Order]:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 rows = c.execute(
                     sa.select(orders)
                     .where(orders.c.user_id == user_id)
@@ -400,7 +402,7 @@ class SqlLedger:
         return await self._run(run)
 
     def _user(self, cond: sa.ColumnElement[bool]) -> User | None:
-        with self.engine.begin() as c:
+        with reading(self.engine) as c:
             r = c.execute(sa.select(users).where(cond)).first()
         if r is None:
             return None
@@ -424,7 +426,7 @@ class SqlLedger:
 
     async def session(self, token_hash: str, now: int) -> Principal | None:
         def run() -> Principal | None:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 r = c.execute(
                     sa.select(sessions.c.expires_at, users.c.id, users.c.email,
                               users.c.display_name, users.c.role)
@@ -483,7 +485,7 @@ class SqlLedger:
 
     async def audit_entries(self, limit: int) -> list[dict[str, Any]]:
         def run() -> list[dict[str, Any]]:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 rows = c.execute(sa.select(audit_log).order_by(audit_log.c.at.desc(),
                                                                audit_log.c.id).limit(limit)).all()
             return [{"id": r.id, "at": int(r.at), "actor_id": r.actor_id, "action": r.action,

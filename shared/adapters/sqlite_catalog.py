@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from shared.adapters.sql_ledger import create_engine
+from shared.adapters.sql_reads import reading
 from shared.errors import EditConflict, InvalidInput
 from shared.models import Event, Venue
 from shared.ports import EventFilter
@@ -86,7 +87,7 @@ class SqliteCatalog:
 
     async def get_event(self, event_id: str) -> Event | None:
         def run() -> Event | None:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 row = c.execute(
                     sa.select(documents.c.body, documents.c.etag).where(
                         documents.c.container == "events", documents.c.id == event_id)
@@ -120,7 +121,7 @@ class SqliteCatalog:
         stmt = stmt.order_by(d.starts_at, d.id).limit(limit + 1)
 
         def run() -> tuple[list[Event], str | None]:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 rows = c.execute(stmt).all()
             events = [Event.from_document(json.loads(r.body), r.etag) for r in rows[:limit]]
             more = len(rows) > limit
@@ -130,7 +131,7 @@ class SqliteCatalog:
 
     async def count_events(self) -> int:
         def run() -> int:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 return int(c.execute(
                     sa.select(sa.func.count()).select_from(documents)
                     .where(documents.c.container == "events")
@@ -154,7 +155,7 @@ class SqliteCatalog:
 
     async def get_venue(self, venue_id: str) -> Venue | None:
         def run() -> Venue | None:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 body = c.execute(sa.select(documents.c.body).where(
                     documents.c.container == "venues", documents.c.id == venue_id)).scalar()
             return Venue(**json.loads(body)) if body else None
@@ -170,7 +171,7 @@ class SqliteCatalog:
         stmt = stmt.order_by(d.starts_at, d.id).limit(limit + 1)
 
         def run() -> tuple[list[Venue], str | None]:
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 rows = c.execute(stmt).all()
             venues = [Venue(**json.loads(r.body)) for r in rows[:limit]]
             last = rows[limit - 1] if len(rows) > limit else None

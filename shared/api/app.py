@@ -1,6 +1,6 @@
 """The FastAPI application: routers, problem+json errors (documented in OpenAPI), the guard
 (body limits, security headers), CORS for the configured SPA origins, the session
-revocation listener, and (locally) the static SPA."""
+revocation and order-notice listeners, and (locally) the static SPA."""
 
 from __future__ import annotations
 
@@ -106,7 +106,8 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         rt = provider()
         listeners = [asyncio.create_task(rt.revocations.listen(rt.accounts.drop_cached)),
-                     asyncio.create_task(rt.catalog_store.listen())]
+                     asyncio.create_task(rt.catalog_store.listen()),
+                     asyncio.create_task(rt.order_notices.listen(rt.order_waits.notify))]
         try:
             yield
         finally:

@@ -18,7 +18,7 @@ import signal
 import sys
 
 from shared import telemetry
-from shared.local import demo
+from shared.local import demo, event_loop
 from shared.local.azurite import Azurite
 from shared.local.keys import local_key
 from shared.local.mail_sink import MailSink
@@ -142,7 +142,7 @@ def main() -> int:
             print(f"azurite not started: {exc}", file=sys.stderr, flush=True)
             azurite = None
     try:
-        asyncio.run(serve(settings))
+        event_loop.run(serve(settings))
     except KeyboardInterrupt:
         pass
     finally:

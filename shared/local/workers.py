@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from shared import telemetry
+from shared.local import event_loop
 from shared.local.redis_server import _die_with_parent
 from shared.local.stack import LocalStack
 from shared.runtime import build_runtime
@@ -137,7 +138,7 @@ def main() -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = from_env_or_exit()
     telemetry.configure(settings)
-    asyncio.run(serve_worker(settings, int(os.environ.get(WORKER_INDEX, "0"))))
+    event_loop.run(serve_worker(settings, int(os.environ.get(WORKER_INDEX, "0"))))
     return 0
 
 

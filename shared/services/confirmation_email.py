@@ -8,6 +8,7 @@ attempt, so even a retry after an unrecorded success is recognisable as the same
 
 from __future__ import annotations
 
+import asyncio
 import html
 import io
 import logging
@@ -85,7 +86,10 @@ class ConfirmationEmails:
         event = await self._catalog.get_event(order.event_id)
         if user is None or event is None:
             raise DomainError(f"order {order_id}: buyer or event missing")
-        return self._compose(order, event, user.email, user.display_name)
+        # Rendering the QR codes and the PDF is milliseconds of pure-Python work: in a
+        # thread, the event loop it shares with the API (locally) keeps serving buyers.
+        return await asyncio.to_thread(self._compose, order, event, user.email,
+                                       user.display_name)
 
     def _compose(self, order: Order, event: Event, to: str, name: str) -> OutgoingMail:
         v = event.venue

@@ -28,7 +28,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar, cast
 
 from opentelemetry.trace import Span, SpanKind
@@ -50,6 +50,7 @@ from shared.ports import (
     HoldCommit,
     InventoryStore,
     Ledger,
+    OrderNotices,
     PaymentGateway,
     Sale,
 )
@@ -81,8 +82,10 @@ def _checked(results: Sequence[T | BaseException]) -> list[T | Exception]:
 
 class Finalizer:
     def __init__(self, store: InventoryStore, ledger: Ledger, gateway: PaymentGateway,
-                 clock: Callable[[], int], sql_holds: DegradedLedger | None = None) -> None:
+                 clock: Callable[[], int], sql_holds: DegradedLedger | None = None,
+                 notices: OrderNotices | None = None) -> None:
         self._store = store
+        self._notices = notices
         self._ledger = ledger
         self._gateway = gateway
         self._clock = clock
@@ -119,7 +122,15 @@ class Finalizer:
         elapsed_ms = (time.perf_counter() - started) * 1000
         for order_id, span in spans.items():
             self._end_span(span, outcomes[order_id], elapsed_ms)
+        await self._announce(outcomes.values())
         return [outcomes[r.order_id] for r in requests]
+
+    async def _announce(self, outcomes: Iterable[Outcome]) -> None:
+        """Wake the buyers waiting on these orders (one publish per batch)."""
+        final = [o.id for o in outcomes
+                 if isinstance(o, Order) and o.status != OrderStatus.PENDING]
+        if self._notices is not None and final:
+            await self._notices.publish(final)
 
     @staticmethod
     def _end_span(span: Span, outcome: Outcome, elapsed_ms: float) -> None:
@@ -258,9 +269,10 @@ class Finalizer:
     async def handle_dead_letter_batch(
             self, requests: Sequence[PaymentRequest]) -> list[Outcome]:
         """Dead letters are few: each is handled on its own, concurrently."""
-        results = await asyncio.gather(*(self.handle_dead_letter(r) for r in requests),
-                                       return_exceptions=True)
-        return _checked(results)
+        results = _checked(await asyncio.gather(
+            *(self.handle_dead_letter(r) for r in requests), return_exceptions=True))
+        await self._announce(results)
+        return results
 
     async def settle(self, order: Order) -> None:
         """Make the gateway and the hold (in Redis, or in SQL for a degraded-mode order)

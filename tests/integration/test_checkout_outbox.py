@@ -32,15 +32,17 @@ async def test_a_checkout_whose_publish_never_happened_is_relayed_and_paid_once(
     assert await rt.outbox.pending(event.id) == 1
 
     async def confirmed() -> bool:
+        # The ledger decides first and the hold in Redis follows a moment later: wait for
+        # both (the live stack's relay and consumer do it).
         order = await rt.ledger.get_order(f"{event.id}.dead1")
-        return order is not None and order.status == OrderStatus.CONFIRMED
+        committed = await rt.store.get_hold(event.id, hold.id)
+        return (order is not None and order.status == OrderStatus.CONFIRMED
+                and committed is not None and committed.status == "committed")
 
-    await wait_until(confirmed, "confirmed")  # the live stack's relay and consumer do it
+    await wait_until(confirmed, "confirmed and committed")
     assert await rt.outbox.pending(event.id) == 0
     assert isinstance(rt.gateway, SimulatedGateway)
     assert rt.gateway.stats() == {"charged": 1, "refunded": 0}
-    committed = await rt.store.get_hold(event.id, hold.id)
-    assert committed is not None and committed.status == "committed"
     await assert_invariant(rt, event.id)
 
 

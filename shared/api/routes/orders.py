@@ -1,19 +1,32 @@
-"""Orders: one order (pending until its payment is processed), the caller's orders with
-their events, and a confirmed order's tickets as a PDF and as a calendar entry."""
+"""Orders: one order (pending until its payment is processed; ``?wait=`` long-polls for
+the final answer), the caller's orders with their events, and a confirmed order's tickets
+as a PDF and as a calendar entry."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 
 from shared.api.deps import RuntimeDep, UserDep
 from shared.api.schemas import OrderOut, OrdersOut
+from shared.services.order_waits import MAX_WAIT_SECONDS
 
 router = APIRouter(prefix="/api", tags=["orders"])
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut)
-async def get_order(order_id: str, rt: RuntimeDep, user: UserDep) -> OrderOut:
-    order = await rt.orders.get(user, order_id)
+async def get_order(order_id: str, rt: RuntimeDep, user: UserDep,
+                    wait: Annotated[float, Query(
+                        ge=0, le=MAX_WAIT_SECONDS,
+                        description="seconds to wait for a pending order to become final "
+                                    "(a long poll: the answer comes as soon as it is)")] = 0,
+                    ) -> OrderOut:
+    if wait > 0:
+        order = await rt.order_waits.until_final(
+            order_id, lambda: rt.orders.get(user, order_id), wait)
+    else:
+        order = await rt.orders.get(user, order_id)
     order = (await rt.console.with_refunds([order]))[0]
     events = await rt.documents.events_of([order])
     return OrderOut.of(order, rt.door.code_of, await rt.door.checked_in(order),

@@ -9,7 +9,10 @@ import { eventTime, money } from "../format";
 import { describe, orderFailure, type Message } from "../messages";
 import { navigate } from "../router";
 
-const POLL_MS = 1000;
+// A long poll: the server answers as soon as the order is final (or after WAIT_S, and
+// the page asks again), so the buyer sees the result at once without polling every second.
+const WAIT_S = 20;
+const RETRY_MS = 3000;
 
 export function OrderPage({ id }: { id: string }) {
   const [order, setOrder] = useState<Order | null>(null);
@@ -23,18 +26,20 @@ export function OrderPage({ id }: { id: string }) {
 
   useEffect(() => {
     let live = true;
+    let first = true; // the first answer at once, to show the page; then wait for the final
     let timer: number | undefined;
     const poll = async () => {
       try {
-        const o = await api<Order>(`/api/orders/${id}`);
+        const o = await api<Order>(`/api/orders/${id}${first ? "" : `?wait=${WAIT_S}`}`);
+        first = false;
         if (!live) return;
         setOrder(o);
         setError(null);
-        if (o.status === "pending") timer = window.setTimeout(poll, POLL_MS);
+        if (o.status === "pending") timer = window.setTimeout(poll, 0);
       } catch (e) {
         if (!live) return;
         setError(describe(e));
-        timer = window.setTimeout(poll, POLL_MS * 3); // keep trying through a network blip
+        timer = window.setTimeout(poll, RETRY_MS); // keep trying through a network blip
       }
     };
     poll();
