@@ -9,7 +9,7 @@ import asyncio
 import redis
 
 from shared.adapters.redis_order_notices import CHANNEL, RedisOrderNotices
-from shared.models import LineItem, OrderStatus, PaymentRequest
+from shared.models import Hold, LineItem, OrderStatus, PaymentRequest, Principal
 from shared.runtime import Runtime
 from shared.services.order_waits import OrderWaits
 from tests.support import Live, assert_invariant, make_buyer, make_event, type_id, wait_until
@@ -27,13 +27,25 @@ def _subscribers(rt: Runtime) -> int:
         return int(dict(client.pubsub_numsub(CHANNEL))[CHANNEL.encode()])
 
 
-async def test_the_finalizer_notice_wakes_the_waiting_buyer(rt: Runtime) -> None:
+async def _pending(rt: Runtime, quantity: int) -> tuple[Principal, Hold, str]:
+    """A buyer's order waiting for its payment (checked out, not yet finalized)."""
     event = await make_event(rt, {"GA": 5})
     _, user = await make_buyer(rt)
-    hold = await rt.holds.create(user, event.id, [LineItem(type_id(event, "GA"), 2)])
+    hold = await rt.holds.create(user, event.id, [LineItem(type_id(event, "GA"), quantity)])
     hold = await rt.checkout.checkout(user, hold.id, "tok_visa")
     assert hold.order_id
-    order_id = hold.order_id
+    return user, hold, hold.order_id
+
+
+def _message(hold: Hold, user: Principal) -> PaymentRequest:
+    assert hold.order_id
+    return PaymentRequest(
+        order_id=hold.order_id, hold_id=hold.id, event_id=hold.event_id, user_id=user.user_id,
+        items=hold.items, amount=hold.total, currency=hold.currency, payment_token="tok_visa")
+
+
+async def test_the_finalizer_notice_wakes_the_waiting_buyer(rt: Runtime) -> None:
+    user, hold, order_id = await _pending(rt, 2)
     # No re-check within the test's time: only the notice can end the wait early, so a
     # confirmed answer proves the notice path (a missing notice answers "pending").
     waits = OrderWaits(recheck=3600)
@@ -49,26 +61,18 @@ async def test_the_finalizer_notice_wakes_the_waiting_buyer(rt: Runtime) -> None
 
         await wait_until(registered, "the buyer waits on the pending order")
         assert not waiting.done()
-        await rt.finalizer.handle(PaymentRequest(
-            order_id=order_id, hold_id=hold.id, event_id=event.id, user_id=user.user_id,
-            items=hold.items, amount=hold.total, currency=hold.currency,
-            payment_token="tok_visa"))
+        await rt.finalizer.handle(_message(hold, user))
         order = await waiting
         assert order.status == OrderStatus.CONFIRMED and len(order.tickets) == 2
         assert waits.waiting == 0  # nothing left registered
     finally:
         listener.cancel()
         await asyncio.gather(listener, return_exceptions=True)
-    await assert_invariant(rt, event.id)
+    await assert_invariant(rt, hold.event_id)
 
 
 async def test_a_lost_notice_costs_one_recheck(rt: Runtime) -> None:
-    event = await make_event(rt, {"GA": 5})
-    _, user = await make_buyer(rt)
-    hold = await rt.holds.create(user, event.id, [LineItem(type_id(event, "GA"), 1)])
-    hold = await rt.checkout.checkout(user, hold.id, "tok_visa")
-    assert hold.order_id
-    order_id = hold.order_id
+    user, hold, order_id = await _pending(rt, 1)
     waits = OrderWaits(recheck=0.05)  # nobody listens: only re-reading the ledger can tell
     waiting = asyncio.create_task(
         waits.until_final(order_id, lambda: rt.orders.get(user, order_id), 20))
@@ -77,25 +81,18 @@ async def test_a_lost_notice_costs_one_recheck(rt: Runtime) -> None:
         return waits.waiting == 1
 
     await wait_until(registered, "the buyer waits on the pending order")
-    await rt.finalizer.handle(PaymentRequest(
-        order_id=order_id, hold_id=hold.id, event_id=event.id, user_id=user.user_id,
-        items=hold.items, amount=hold.total, currency=hold.currency, payment_token="tok_visa"))
+    await rt.finalizer.handle(_message(hold, user))
     assert (await waiting).status == OrderStatus.CONFIRMED
-    await assert_invariant(rt, event.id)
+    await assert_invariant(rt, hold.event_id)
 
 
 async def test_the_wait_ends_pending_when_nothing_happens(rt: Runtime) -> None:
-    event = await make_event(rt, {"GA": 5})
-    _, user = await make_buyer(rt)
-    hold = await rt.holds.create(user, event.id, [LineItem(type_id(event, "GA"), 1)])
-    hold = await rt.checkout.checkout(user, hold.id, "tok_visa")
-    assert hold.order_id
-    order_id = hold.order_id
+    user, hold, order_id = await _pending(rt, 1)
     waits = OrderWaits(recheck=0.05)
     order = await waits.until_final(order_id, lambda: rt.orders.get(user, order_id), 0.2)
     assert order.status == OrderStatus.PENDING
     assert waits.waiting == 0
-    await assert_invariant(rt, event.id)
+    await assert_invariant(rt, hold.event_id)
 
 
 async def test_long_poll_over_http(rt: Runtime, live: Live) -> None:
