@@ -1,0 +1,176 @@
+"""The waiting list over real HTTP, with the live stack's reconciler, consumers and email
+sender and a real SMTP sink: the issue's scenario (A holds the last tickets, B then C join;
+A's hold expires -> B is offered and emailed a working link; B does not claim -> C is
+offered; C buys; B's entry shows expired), a refund's tickets going to the line, and the
+API's answers to bad input. Holds and offers last a few seconds here; the tests wait for
+the states the stack brings about, never for a time."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from shared.local.mail_sink import MailSink
+from shared.runtime import Runtime
+from shared.settings import Settings
+from tests.integration.test_confirmation_email import inbox
+from tests.integration.test_door_checkin import buy
+from tests.support import Live, assert_invariant, make_buyer, make_event, type_id, wait_until
+
+
+@pytest.fixture
+async def short_live(settings: Settings, rt: Runtime) -> AsyncIterator[Live]:
+    """The stack with holds of 2 s and offers of 3 s, so expiry happens within the test."""
+    stack = Live(settings.with_(hold_seconds=2, waitlist_offer_seconds=3)).start()
+    yield stack
+    stack.stop()
+
+
+async def mine(client: httpx.AsyncClient, event_id: str) -> dict[str, Any]:
+    r = await client.get(f"/api/events/{event_id}/waitlist")
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def wait_for_status(client: httpx.AsyncClient, event_id: str,
+                          status: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+
+    async def reached() -> bool:
+        nonlocal found
+        entries = (await mine(client, event_id))["entries"]
+        found = entries[0] if entries else {}
+        return found.get("status") == status
+
+    await wait_until(reached, f"waiting-list entry {status}")
+    return found
+
+
+async def test_offer_goes_to_the_next_buyer_and_passes_on_when_unclaimed(
+        rt: Runtime, short_live: Live, tmp_path: Path) -> None:
+    sink = MailSink(tmp_path / "mail", port=rt.settings.smtp_port).start()
+    try:
+        event = await make_event(rt, {"GA": 2}, name="Waitlist Night")
+        ga = type_id(event, "GA")
+        (a_token, _), (b_token, b), (c_token, _) = [await make_buyer(rt) for _ in range(3)]
+        async with (short_live.client(a_token) as a, short_live.client(b_token) as bc,
+                    short_live.client(c_token) as cc):
+            early = await bc.post(f"/api/events/{event.id}/waitlist",
+                                  json={"ticket_type_id": ga, "quantity": 2})
+            assert (early.status_code, early.json()["type"]) == (409,
+                                                                  "/problems/tickets-available")
+            held = await a.post(f"/api/events/{event.id}/holds",
+                                json={"items": [{"ticket_type_id": ga, "quantity": 2}]})
+            assert held.status_code == 201, held.text
+            joined = await bc.post(f"/api/events/{event.id}/waitlist",
+                                   json={"ticket_type_id": ga, "quantity": 2})
+            assert joined.status_code == 201, joined.text
+            assert (joined.json()["status"], joined.json()["place"]) == ("waiting", 1)
+            again = await bc.post(f"/api/events/{event.id}/waitlist",
+                                  json={"ticket_type_id": ga, "quantity": 2})
+            assert (again.status_code, again.json()["entry_id"]) == (200,
+                                                                     joined.json()["entry_id"])
+            c_joined = await cc.post(f"/api/events/{event.id}/waitlist",
+                                     json={"ticket_type_id": ga, "quantity": 2})
+            assert (c_joined.status_code, c_joined.json()["place"]) == (201, 2)
+            avail = (await a.get(f"/api/events/{event.id}/availability")).json()
+            assert avail["ticket_types"] == [{"id": ga, "available": 0, "waiting": 2}]
+
+            # A's hold expires: B is offered the tickets, and emailed a link to them.
+            offer = await wait_for_status(bc, event.id, "offered")
+            assert offer["hold_id"] and offer["offer_expires_at"]
+            assert (await mine(cc, event.id))["entries"][0]["place"] == 1
+
+            async def emailed() -> bool:
+                return len(inbox(sink.folder)) >= 1
+
+            await wait_until(emailed, "offer email")
+            (msg,) = inbox(sink.folder)
+            assert msg["To"] == f"{b.display_name} <{b.email}>"
+            assert msg["Subject"] == "Tickets held for you: Waitlist Night"
+            text = msg.get_body(("plain",))
+            assert text is not None
+            link = re.search(r"https?://\S+/holds/(\S+)", text.get_content())
+            assert link is not None and link.group(1) == offer["hold_id"]
+            hold = await bc.get(f"/api/holds/{link.group(1)}")
+            assert (hold.status_code, hold.json()["status"]) == (200, "held")
+            assert [i["quantity"] for i in hold.json()["items"]] == [2]
+
+            # B does not buy: the offer expires and passes to C, who buys.
+            c_offer = await wait_for_status(cc, event.id, "offered")
+            pay = await cc.post(f"/api/holds/{c_offer['hold_id']}/checkout",
+                                json={"payment_token": "tok_visa"})
+            assert pay.status_code == 202, pay.text
+            bought = await wait_for_status(cc, event.id, "purchased")
+            assert bought["order_id"] == pay.json()["order_id"]
+            order = (await cc.get(f"/api/orders/{bought['order_id']}")).json()
+            assert order["status"] == "confirmed" and len(order["tickets"]) == 2
+            assert (await mine(bc, event.id))["entries"][0]["status"] == "expired"
+
+            async def two_emails() -> bool:
+                return len(inbox(sink.folder)) >= 3  # B's offer, C's offer, C's order
+
+            await wait_until(two_emails, "C's offer and order emails")
+            subjects = sorted(str(m["Subject"]) for m in inbox(sink.folder))
+            assert subjects == ["Tickets held for you: Waitlist Night"] * 2 + [
+                "Your tickets for Waitlist Night"]
+    finally:
+        sink.stop()
+    await assert_invariant(rt, event.id)
+
+
+async def test_refunded_tickets_go_to_the_line(rt: Runtime, short_live: Live) -> None:
+    event = await make_event(rt, {"GA": 1})
+    ga = type_id(event, "GA")
+    admin, _ = await make_buyer(rt, role="admin")
+    (a_token, _), (b_token, b) = [await make_buyer(rt) for _ in range(2)]
+    async with short_live.client(a_token) as a, short_live.client(b_token) as bc:
+        order = await buy(a, event.id, ga, 1)
+        joined = await bc.post(f"/api/events/{event.id}/waitlist",
+                               json={"ticket_type_id": ga, "quantity": 1})
+        assert joined.status_code == 201, joined.text
+        async with short_live.client(admin) as ad:
+            r = await ad.post(f"/api/admin/orders/{order['order_id']}/refunds", json={})
+            assert r.status_code == 200, r.text
+        # The refund's restock ran the offer step (read here without one): B holds it now.
+        status = await rt.waitlist._store.status(event.id, b.user_id)
+        assert [e["status"] for e in status.get("entries")] == ["offered"]
+    await assert_invariant(rt, event.id)
+
+
+async def test_bad_input_and_leaving(rt: Runtime, live: Live) -> None:
+    event = await make_event(rt, {"GA": 1})
+    ga = type_id(event, "GA")
+    (a_token, _), (b_token, _), (c_token, _) = [await make_buyer(rt) for _ in range(3)]
+    url = f"/api/events/{event.id}/waitlist"
+    async with (live.client() as anon, live.client(a_token) as a, live.client(b_token) as bc,
+                live.client(c_token) as cc):
+        assert (await anon.post(url, json={"ticket_type_id": ga, "quantity": 1})
+                ).status_code == 401
+        assert (await anon.get(url)).status_code == 401
+        for body, field in (({"ticket_type_id": ga, "quantity": "1"}, "quantity"),
+                            ({"ticket_type_id": ga, "quantity": 0}, "quantity"),
+                            ({"quantity": 1}, "ticket_type_id"),
+                            ({"ticket_type_id": "nope", "quantity": 1}, "ticket_type_id")):
+            r = await bc.post(url, json=body)
+            assert r.status_code == 422, r.text
+            assert r.headers["content-type"] == "application/problem+json"
+            assert r.json()["field"] == field
+        assert (await mine(bc, event.id))["entries"] == []
+        assert (await a.post(f"/api/events/{event.id}/holds", json={"items": [
+            {"ticket_type_id": ga, "quantity": 1}]})).status_code == 201
+        b_entry = (await bc.post(url, json={"ticket_type_id": ga, "quantity": 1})).json()
+        assert (await cc.post(url, json={"ticket_type_id": ga, "quantity": 1})
+                ).json()["place"] == 2
+        assert (await cc.delete(f"{url}/{b_entry['entry_id']}")).status_code == 404  # not C's
+        left = await bc.delete(f"{url}/{b_entry['entry_id']}")
+        assert (left.status_code, left.json()["status"]) == (200, "left")
+        assert (await mine(cc, event.id))["entries"][0]["place"] == 1
+        assert (await bc.delete(f"{url}/{event.id}.nothing")).status_code == 404
+    await assert_invariant(rt, event.id)
