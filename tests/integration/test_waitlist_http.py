@@ -168,6 +168,10 @@ async def test_bad_input_and_leaving(rt: Runtime, live: Live) -> None:
         b_entry = (await bc.post(url, json={"ticket_type_id": ga, "quantity": 1})).json()
         assert (await cc.post(url, json={"ticket_type_id": ga, "quantity": 1})
                 ).json()["place"] == 2
+        async with live.client((await make_buyer(rt, role="admin"))[0]) as ad:
+            board = (await ad.get(f"/api/admin/events/{event.id}/dashboard")).json()
+            assert [(t["waiting"], t["held"], t["available"]) for t in board["ticket_types"]
+                    ] == [(2, 1, 0)]
         assert (await cc.delete(f"{url}/{b_entry['entry_id']}")).status_code == 404  # not C's
         left = await bc.delete(f"{url}/{b_entry['entry_id']}")
         assert (left.status_code, left.json()["status"]) == (200, "left")
