@@ -178,3 +178,31 @@ async def test_bad_input_and_leaving(rt: Runtime, live: Live) -> None:
         assert (await mine(cc, event.id))["entries"][0]["place"] == 1
         assert (await bc.delete(f"{url}/{event.id}.nothing")).status_code == 404
     await assert_invariant(rt, event.id)
+
+
+async def test_a_declined_payment_gives_the_tickets_to_the_line(rt: Runtime,
+                                                                live: Live) -> None:
+    event = await make_event(rt, {"GA": 2})
+    ga = type_id(event, "GA")
+    (a_token, _), (b_token, b) = [await make_buyer(rt) for _ in range(2)]
+    async with live.client(a_token) as a, live.client(b_token) as bc:
+        hold = await a.post(f"/api/events/{event.id}/holds",
+                            json={"items": [{"ticket_type_id": ga, "quantity": 2}]})
+        assert hold.status_code == 201, hold.text
+        assert (await bc.post(f"/api/events/{event.id}/waitlist",
+                              json={"ticket_type_id": ga, "quantity": 1})).status_code == 201
+        pay = await a.post(f"/api/holds/{hold.json()['hold_id']}/checkout",
+                           json={"payment_token": "tok_chargeDeclined"})
+        assert pay.status_code == 202, pay.text
+
+        async def offered() -> bool:  # read without an offer step of its own
+            status = await rt.waitlist._store.status(event.id, b.user_id)
+            return [e["status"] for e in status.get("entries")] == ["offered"]
+
+        await wait_until(offered, "B offered after A's payment was declined")
+        order = (await a.get(f"/api/orders/{pay.json()['order_id']}")).json()
+        assert order["status"] == "failed"
+        # B took one of the two; with nobody waiting any more, the other is on sale again.
+        avail = (await bc.get(f"/api/events/{event.id}/availability")).json()
+        assert avail["ticket_types"] == [{"id": ga, "available": 1, "waiting": 0}]
+    await assert_invariant(rt, event.id)
