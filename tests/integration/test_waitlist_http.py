@@ -2,13 +2,15 @@
 sender and a real SMTP sink: the issue's scenario (A holds the last tickets, B then C join;
 A's hold expires -> B is offered and emailed a working link; B does not claim -> C is
 offered; C buys; B's entry shows expired), a refund's tickets going to the line, and the
-API's answers to bad input. Holds and offers last a few seconds here; the tests wait for
-the states the stack brings about, never for a time."""
+API's answers to bad input. The stack runs on the test's clock, which the test moves past a
+hold's or an offer's end; the tests then wait for the states the stack brings about (its
+reconciler runs every 0.2 s), never for a time."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +22,21 @@ from shared.runtime import Runtime
 from shared.settings import Settings
 from tests.integration.test_confirmation_email import inbox
 from tests.integration.test_door_checkin import buy
-from tests.support import Live, assert_invariant, make_buyer, make_event, type_id, wait_until
+from tests.support import (
+    Clock,
+    Live,
+    assert_invariant,
+    make_buyer,
+    make_event,
+    type_id,
+    wait_until,
+)
 
 
 @pytest.fixture
-async def short_live(settings: Settings, rt: Runtime) -> AsyncIterator[Live]:
-    """The stack with holds of 2 s and offers of 3 s, so expiry happens within the test."""
-    stack = Live(settings.with_(hold_seconds=2, waitlist_offer_seconds=3)).start()
+async def timed_live(settings: Settings, rt: Runtime, clock: Clock) -> AsyncIterator[Live]:
+    """The stack on the test's clock (the one ``rt`` uses too)."""
+    stack = Live(settings, clock=clock).start()
     yield stack
     stack.stop()
 
@@ -52,46 +62,52 @@ async def wait_for_status(client: httpx.AsyncClient, event_id: str,
     return found
 
 
+async def join(client: httpx.AsyncClient, event_id: str, ticket_type_id: str,
+               quantity: int) -> httpx.Response:
+    return await client.post(f"/api/events/{event_id}/waitlist",
+                             json={"ticket_type_id": ticket_type_id, "quantity": quantity})
+
+
+async def wait_for_emails(folder: Path, n: int) -> list[EmailMessage]:
+    async def arrived() -> bool:
+        return len(inbox(folder)) >= n
+
+    await wait_until(arrived, f"{n} emails")
+    return inbox(folder)
+
+
 async def test_offer_goes_to_the_next_buyer_and_passes_on_when_unclaimed(
-        rt: Runtime, short_live: Live, tmp_path: Path) -> None:
+        rt: Runtime, timed_live: Live, clock: Clock, tmp_path: Path) -> None:
     sink = MailSink(tmp_path / "mail", port=rt.settings.smtp_port).start()
     try:
         event = await make_event(rt, {"GA": 2}, name="Waitlist Night")
         ga = type_id(event, "GA")
         (a_token, _), (b_token, b), (c_token, _) = [await make_buyer(rt) for _ in range(3)]
-        async with (short_live.client(a_token) as a, short_live.client(b_token) as bc,
-                    short_live.client(c_token) as cc):
-            early = await bc.post(f"/api/events/{event.id}/waitlist",
-                                  json={"ticket_type_id": ga, "quantity": 2})
+        async with (timed_live.client(a_token) as a, timed_live.client(b_token) as bc,
+                    timed_live.client(c_token) as cc):
+            early = await join(bc, event.id, ga, 2)
             assert (early.status_code, early.json()["type"]) == (409,
                                                                   "/problems/tickets-available")
             held = await a.post(f"/api/events/{event.id}/holds",
                                 json={"items": [{"ticket_type_id": ga, "quantity": 2}]})
             assert held.status_code == 201, held.text
-            joined = await bc.post(f"/api/events/{event.id}/waitlist",
-                                   json={"ticket_type_id": ga, "quantity": 2})
+            joined = await join(bc, event.id, ga, 2)
             assert joined.status_code == 201, joined.text
             assert (joined.json()["status"], joined.json()["place"]) == ("waiting", 1)
-            again = await bc.post(f"/api/events/{event.id}/waitlist",
-                                  json={"ticket_type_id": ga, "quantity": 2})
+            again = await join(bc, event.id, ga, 2)
             assert (again.status_code, again.json()["entry_id"]) == (200,
                                                                      joined.json()["entry_id"])
-            c_joined = await cc.post(f"/api/events/{event.id}/waitlist",
-                                     json={"ticket_type_id": ga, "quantity": 2})
+            c_joined = await join(cc, event.id, ga, 2)
             assert (c_joined.status_code, c_joined.json()["place"]) == (201, 2)
             avail = (await a.get(f"/api/events/{event.id}/availability")).json()
             assert avail["ticket_types"] == [{"id": ga, "available": 0, "waiting": 2}]
 
             # A's hold expires: B is offered the tickets, and emailed a link to them.
+            clock.advance(rt.settings.hold_seconds + 1)
             offer = await wait_for_status(bc, event.id, "offered")
             assert offer["hold_id"] and offer["offer_expires_at"]
             assert (await mine(cc, event.id))["entries"][0]["place"] == 1
-
-            async def emailed() -> bool:
-                return len(inbox(sink.folder)) >= 1
-
-            await wait_until(emailed, "offer email")
-            (msg,) = inbox(sink.folder)
+            (msg,) = await wait_for_emails(sink.folder, 1)
             assert msg["To"] == f"{b.display_name} <{b.email}>"
             assert msg["Subject"] == "Tickets held for you: Waitlist Night"
             text = msg.get_body(("plain",))
@@ -103,6 +119,7 @@ async def test_offer_goes_to_the_next_buyer_and_passes_on_when_unclaimed(
             assert [i["quantity"] for i in hold.json()["items"]] == [2]
 
             # B does not buy: the offer expires and passes to C, who buys.
+            clock.advance(rt.settings.waitlist_offer_seconds + 1)
             c_offer = await wait_for_status(cc, event.id, "offered")
             pay = await cc.post(f"/api/holds/{c_offer['hold_id']}/checkout",
                                 json={"payment_token": "tok_visa"})
@@ -112,12 +129,8 @@ async def test_offer_goes_to_the_next_buyer_and_passes_on_when_unclaimed(
             order = (await cc.get(f"/api/orders/{bought['order_id']}")).json()
             assert order["status"] == "confirmed" and len(order["tickets"]) == 2
             assert (await mine(bc, event.id))["entries"][0]["status"] == "expired"
-
-            async def two_emails() -> bool:
-                return len(inbox(sink.folder)) >= 3  # B's offer, C's offer, C's order
-
-            await wait_until(two_emails, "C's offer and order emails")
-            subjects = sorted(str(m["Subject"]) for m in inbox(sink.folder))
+            # B's offer, C's offer and C's order confirmation
+            subjects = sorted(str(m["Subject"]) for m in await wait_for_emails(sink.folder, 3))
             assert subjects == ["Tickets held for you: Waitlist Night"] * 2 + [
                 "Your tickets for Waitlist Night"]
     finally:
@@ -125,17 +138,17 @@ async def test_offer_goes_to_the_next_buyer_and_passes_on_when_unclaimed(
     await assert_invariant(rt, event.id)
 
 
-async def test_refunded_tickets_go_to_the_line(rt: Runtime, short_live: Live) -> None:
+async def test_refunded_tickets_go_to_the_line(rt: Runtime, live: Live) -> None:
     event = await make_event(rt, {"GA": 1})
     ga = type_id(event, "GA")
     admin, _ = await make_buyer(rt, role="admin")
     (a_token, _), (b_token, b) = [await make_buyer(rt) for _ in range(2)]
-    async with short_live.client(a_token) as a, short_live.client(b_token) as bc:
+    async with live.client(a_token) as a, live.client(b_token) as bc:
         order = await buy(a, event.id, ga, 1)
         joined = await bc.post(f"/api/events/{event.id}/waitlist",
                                json={"ticket_type_id": ga, "quantity": 1})
         assert joined.status_code == 201, joined.text
-        async with short_live.client(admin) as ad:
+        async with live.client(admin) as ad:
             r = await ad.post(f"/api/admin/orders/{order['order_id']}/refunds", json={})
             assert r.status_code == 200, r.text
         # The refund's restock ran the offer step (read here without one): B holds it now.
