@@ -45,12 +45,13 @@ class SqlEmailOutbox:
 
     async def claim_due(self, now: int, lease_ms: int, limit: int) -> list[OutboxItem]:
         """Rows due and not claimed by a live lease; each claimed by a conditional UPDATE,
-        so two senders never hold the same row at once. Order confirmations first, then
-        waiting-list offers, ``limit`` in all."""
+        so two senders never hold the same row at once. Waiting-list offers first (they
+        are few, and each is worth something only until its offer ends), then order
+        confirmations, ``limit`` in all."""
         def run() -> list[OutboxItem]:
-            claimed = self._claim(ORDER_CONFIRMATION, now, lease_ms, limit)
+            claimed = self._claim(WAITLIST_OFFER, now, lease_ms, limit)
             if len(claimed) < limit:
-                claimed += self._claim(WAITLIST_OFFER, now, lease_ms, limit - len(claimed))
+                claimed += self._claim(ORDER_CONFIRMATION, now, lease_ms, limit - len(claimed))
             return claimed
 
         return await self._ledger._run(run)
