@@ -2,7 +2,7 @@
   hold: take tickets of one or more ticket types for a user, all or nothing.
 
   First answers not_loaded if the inventory is missing (changing nothing, so the retry after
-  loading costs no extra rate). Then, when KEYS[9] is given, takes the buyer's cross-event
+  loading costs no extra rate). Then, when KEYS[10] is given, takes the buyer's cross-event
   hold rate (the bucket rate_limit.lua keeps; only on a non-clustered Redis, where a script
   may touch keys of any slot: it saves the API a round trip per hold). Then applies the
   buyer's request rate limit for this event (KEYS[8], GCRA), so a bot hammering one
@@ -11,11 +11,14 @@
   expired holds of the event, so availability heals even when the reconciler runs late.
   Then checks, in order: inventory loaded, event on sale, every ticket type known and every
   quantity a positive integer, the per-user limit, and availability of every line. Only
-  when all pass does it decrement anything.
+  when all pass does it decrement anything. A type with buyers on its waiting list (KEYS[9]
+  n:<type> > 0) counts as sold out: tickets that come back while people wait are theirs,
+  offered by waitlist_offer.lua, never taken by whoever refreshes first.
 
   KEYS[1..7]  the event key set (inv, meta, holds, hexp, hpay, hdone, per_user)
   KEYS[8]     rate:{E}  hash: user id -> theoretical arrival time (ms) of their hold requests
-  KEYS[9]     optional, non-clustered Redis only: rl:holds:user:<id>, the buyer's hold rate
+  KEYS[9]     wl:{E}  hash: the waiting list (n:<type> = entries waiting for that type)
+  KEYS[10]    optional, non-clustered Redis only: rl:holds:user:<id>, the buyer's hold rate
               across events (string: theoretical arrival time, ms; as in rate_limit.lua)
   ARGV[1]     hold id
   ARGV[2]     user id
@@ -27,7 +30,7 @@
   ARGV[8]     promo code ('' for none): meta field promo:<code> holds its offer
               {kind='percent'|'amount', value, valid_from, valid_to (ms, 0 = open), max_uses
               (0 = unlimited)}; meta field promo_uses:<code> counts holds and sales using it
-  ARGV[9]     hold requests allowed per user per window across events (with KEYS[9])
+  ARGV[9]     hold requests allowed per user per window across events (with KEYS[10])
   ARGV[10]    that window (ms)
   ARGV[11..]  pairs: ticket type id, quantity
 
@@ -49,11 +52,11 @@
 if redis.call('EXISTS', KEYS[1]) == 0 then return fail('not_loaded') end
 
 local now = tonumber(ARGV[3])
-if KEYS[9] then
-  local buyer_tat = tonumber(redis.call('GET', KEYS[9]) or '0')
+if KEYS[10] then
+  local buyer_tat = tonumber(redis.call('GET', KEYS[10]) or '0')
   local ok, next_tat, buyer_wait = gcra(buyer_tat, now, tonumber(ARGV[9]), tonumber(ARGV[10]), 1)
   if not ok then return fail('rate_limited', {retry_after_ms = buyer_wait, scope = 'buyer'}) end
-  redis.call('SET', KEYS[9], tostring(next_tat), 'PX', math.max(1, math.ceil(next_tat - now)))
+  redis.call('SET', KEYS[10], tostring(next_tat), 'PX', math.max(1, math.ceil(next_tat - now)))
 end
 local window = tonumber(ARGV[7])
 local allowed, tat, wait = gcra(tonumber(redis.call('HGET', KEYS[8], ARGV[2]) or '0'), now,
@@ -74,6 +77,9 @@ for i = 11, #ARGV, 2 do
   if not price or not avail then return fail('unknown_ticket_type', {ticket_type_id = tt}) end
   if not q or q < 1 or q ~= math.floor(q) then
     return fail('bad_quantity', {ticket_type_id = tt})
+  end
+  if tonumber(redis.call('HGET', KEYS[9], 'n:' .. tt) or '0') > 0 then
+    avail = 0  -- gated: returned tickets wait for the waiting list's offer step
   end
   items[#items + 1] = {ticket_type_id = tt, quantity = q, unit_price = tonumber(price),
                        available = tonumber(avail)}

@@ -63,6 +63,10 @@ class SoldOut(Conflict):
     title = "Sold out"
 
 
+class TicketsAvailable(Conflict):
+    code = "tickets-available"  # the waiting list is for sold-out types: buy them instead
+
+
 class NotOnSale(Conflict):
     code = "not-on-sale"
     title = "Event is not on sale"

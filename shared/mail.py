@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 ORDER_CONFIRMATION = "order_confirmation"
+WAITLIST_OFFER = "waitlist_offer"  # OutboxItem.order_id is then the waiting-list entry id
 
 
 @dataclass(frozen=True)

@@ -313,3 +313,62 @@ class Event:
                                 int(d["queue"]["admit_per_minute"])) if d.get("queue") else None,
             etag=etag,
         )
+
+
+ACTIVE_WAITLIST = frozenset({"waiting", "offered"})
+
+
+@dataclass(frozen=True)
+class WaitlistEntry:
+    """A buyer's place on an event's waiting list for one ticket type.
+
+    ``status``: waiting (``place`` is 1-based among the type's waiting entries), offered
+    (``hold_id`` is held for them until ``offer_expires_at``), then, derived from that hold:
+    purchased, expired or declined; or left (they left) or lapsed (no room under the
+    per-user limit when their turn came)."""
+
+    id: str
+    event_id: str
+    user_id: str
+    ticket_type_id: str
+    quantity: int
+    joined_at: int
+    status: str
+    place: int | None = None
+    hold_id: str | None = None
+    offer_expires_at: int | None = None
+    order_id: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_WAITLIST
+
+    @classmethod
+    def from_view(cls, event_id: str, v: dict[str, Any]) -> WaitlistEntry:
+        """An entry as the waiting-list scripts answer it (``includes/waitlist.lua``)."""
+        return cls(
+            id=str(v["id"]), event_id=event_id, user_id=str(v["user_id"]),
+            ticket_type_id=str(v["ticket_type_id"]), quantity=int(v["quantity"]),
+            joined_at=int(v["joined_at"]), status=str(v["status"]),
+            place=int(v["place"]) if v.get("place") is not None else None,
+            hold_id=str(v["hold_id"]) if v.get("hold_id") else None,
+            offer_expires_at=(int(v["offer_expires_at"]) if v.get("offer_expires_at")
+                              else None),
+            order_id=str(v["order_id"]) if v.get("order_id") else None,
+        )
+
+
+@dataclass(frozen=True)
+class WaitlistOfferNotice:
+    """What the offer email says: an offer made from the waiting list, as a hold."""
+
+    entry_id: str
+    event_id: str
+    user_id: str
+    hold_id: str
+    ticket_type_id: str
+    quantity: int
+    unit_price: int
+    total: int
+    currency: str
+    offer_expires_at: int

@@ -24,6 +24,7 @@ from shared.models import (
     Ticket,
     User,
     Venue,
+    WaitlistOfferNotice,
 )
 from shared.settings import Rate
 
@@ -497,3 +498,39 @@ class MailSender(Protocol):
     means it did not, and the outbox retries."""
 
     async def send(self, mail: OutgoingMail) -> None: ...
+
+
+class WaitlistStore(Protocol):
+    """The waiting list (issue 16), next to the inventory: every change one atomic script
+    on the event's keys, so an offer moves tickets in the same step as it takes its turn."""
+
+    async def join(self, event_id: str, entry_id: str, user_id: str, ticket_type_id: str,
+                   quantity: int, now: int) -> ScriptResult: ...
+
+    async def offer(self, event_id: str, now: int, expires_at: int,
+                    limit: int) -> ScriptResult:
+        """Offer returned tickets to the heads of the queue; also answers the offers whose
+        email is not enqueued yet (``notes``)."""
+        ...
+
+    async def status(self, event_id: str, user_id: str) -> ScriptResult: ...
+
+    async def leave(self, event_id: str, entry_id: str, user_id: str,
+                    now: int) -> ScriptResult: ...
+
+    async def notices_done(self, event_id: str, entry_ids: Sequence[str]) -> None:
+        """The emails of these offers are in the SQL outbox: forget their notes."""
+        ...
+
+    async def waiting(self, event_id: str, ticket_type_ids: Sequence[str]) -> dict[str, int]:
+        """Entries waiting per ticket type (one read)."""
+        ...
+
+
+class WaitlistNotices(Protocol):
+    """The offer emails in the SQL email outbox, idempotent on the entry id."""
+
+    async def add_waitlist_offers(self, notices: Sequence[WaitlistOfferNotice],
+                                  now: int) -> int: ...
+
+    async def waitlist_offer(self, entry_id: str) -> WaitlistOfferNotice | None: ...

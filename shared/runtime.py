@@ -31,6 +31,7 @@ from shared.adapters.redis_sessions import RedisRevocationFeed, RedisSessionCach
 from shared.adapters.redis_store import RedisInventory
 from shared.adapters.redis_stream_bus import RedisStreamBus, StreamNames
 from shared.adapters.redis_waiting_room import RedisWaitingRoom
+from shared.adapters.redis_waitlist import RedisWaitlist
 from shared.adapters.servicebus_bus import ServiceBusBus
 from shared.adapters.simulated_gateway import SimulatedGateway
 from shared.adapters.smtp_mail import SmtpMail
@@ -65,6 +66,8 @@ from shared.services.outbox import OutboxRelay
 from shared.services.reconcile import Reconciler
 from shared.services.refunds import RefundService
 from shared.services.waiting_room import WaitingRoomService
+from shared.services.waitlist import WaitlistService
+from shared.services.waitlist_email import WaitlistOfferMail
 from shared.settings import Settings
 
 REDIS_SCOPE = "https://redis.azure.com/.default"
@@ -152,6 +155,8 @@ class Runtime:
     cancellations: CancellationService
     images: ImageService
     image_store: BlobImages
+    # issue 16: the waiting list
+    waitlist: WaitlistService
 
     @property
     def stream_names(self) -> StreamNames:
@@ -208,7 +213,12 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
                                  settings, clock, lambda: breaker.is_open)
     inventory = InventoryService(store, ledger, catalog_store, degraded.availability)
     order_notices = RedisOrderNotices(redis)
-    finalizer = Finalizer(store, ledger, gateway, clock, sql_holds, order_notices)
+    email_outbox = SqlEmailOutbox(ledger)
+    waitlist = WaitlistService(RedisWaitlist(redis), email_outbox, inventory, settings, clock,
+                               degraded=lambda: breaker.is_open)
+    inventory.tickets_returned = waitlist.tickets_returned
+    finalizer = Finalizer(store, ledger, gateway, clock, sql_holds, order_notices,
+                          returned=waitlist.tickets_returned)
     hasher = Argon2Hasher(time_cost=settings.argon2_time_cost,
                           memory_kib=settings.argon2_memory_kib,
                           parallelism=settings.argon2_parallelism)
@@ -243,15 +253,23 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
     console_ledger = SqlConsole(ledger)
     live = RedisConsoleStore(redis)
     image_store = BlobImages(settings)
-    refunds = RefundService(console_ledger, gateway, live, catalog_store, ledger, clock)
+    refunds = RefundService(console_ledger, gateway, live, catalog_store, ledger, clock,
+                            returned=waitlist.tickets_returned)
+
+    def public_url() -> str:
+        return settings.public_url or f"http://{settings.host}:{settings.port}"
+
+    mail_domain = settings.mail_from.rpartition("@")[2]
     return Runtime(
         settings=settings, redis=redis, ledger=ledger, catalog_store=catalog_store,
         gateway=gateway, bus=bus, store=store, inventory=inventory,
-        holds=HoldService(store, inventory, settings, clock, limits, degraded),
+        holds=HoldService(store, inventory, settings, clock, limits, degraded,
+                          returned=waitlist.tickets_returned),
         checkout=CheckoutService(store, bus, outbox, settings, clock, limits, degraded),
         orders=orders, order_notices=order_notices, order_waits=OrderWaits(),
         finalizer=finalizer,
-        reconciler=Reconciler(store, ledger, inventory, finalizer, settings, recovery),
+        reconciler=Reconciler(store, ledger, inventory, finalizer, settings, recovery,
+                              waitlist=waitlist.offer),
         accounts=accounts,
         catalog=catalog,
         limits=limits, idempotency=RedisIdempotency(redis), revocations=revocations,
@@ -263,14 +281,15 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
         door=door,
         documents=OrderDocuments(orders, catalog_store, door, pdf_tickets.render),
         emails=ConfirmationEmails(
-            SqlEmailOutbox(ledger), ledger, ledger, catalog_store, door, pdf_tickets.render,
-            mail_sender(settings),
-            public_url=lambda: settings.public_url or f"http://{settings.host}:{settings.port}",
-            mail_domain=settings.mail_from.rpartition("@")[2], clock=clock),
+            email_outbox, ledger, ledger, catalog_store, door, pdf_tickets.render,
+            mail_sender(settings), public_url=public_url, mail_domain=mail_domain, clock=clock,
+            waitlist=WaitlistOfferMail(email_outbox, ledger, catalog_store,
+                                       public_url=public_url, mail_domain=mail_domain)),
         console=ConsoleService(catalog_store, ledger, console_ledger, live, store, inventory,
-                               ledger, clock),
+                               ledger, clock, waiting=waitlist.waiting),
         refunds=refunds,
         cancellations=CancellationService(console_ledger, refunds, catalog, live, store, ledger,
                                           clock),
         images=ImageService(image_store, catalog), image_store=image_store,
+        waitlist=waitlist,
     )

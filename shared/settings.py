@@ -300,6 +300,10 @@ class Settings(BaseSettings):
                                  description="blob container of event images")
     image_max_bytes: int = Field(5 * 1024 * 1024, ge=1,
                                  description="largest image upload (413 beyond)")
+    # --- issue 16: the waiting list ---
+    waitlist_offer_seconds: int = Field(
+        900, ge=1, description="how long tickets offered to the next buyer on a waiting list "
+                               "stay held for them before the offer passes on")
 
     @model_validator(mode="after")
     def _combinations(self) -> Settings:

@@ -43,3 +43,18 @@ def sql_users_key(event_id: str) -> str:
 def refunds_key(event_id: str) -> str:
     """restock.lua's eighth key: ids of the event's refunds already put back on sale."""
     return "refunds:{" + event_id + "}"
+
+
+def waitlist_key(event_id: str) -> str:
+    """The waiting list's hash (entries and counters; hold.lua's ninth key: its gate)."""
+    return "wl:{" + event_id + "}"
+
+
+def waitlist_queue_key(event_id: str) -> str:
+    """The waiting list's queue: waiting entry ids in first-come order per ticket type."""
+    return "wlq:{" + event_id + "}"
+
+
+def waitlist_notes_key(event_id: str) -> str:
+    """Offered entries whose email is not enqueued yet (zset, scored by offer time)."""
+    return "wlnote:{" + event_id + "}"

@@ -20,6 +20,7 @@ from shared.adapters.redis_keys import (
     outbox_key,
     rate_key,
     sql_users_key,
+    waitlist_key,
 )
 from shared.adapters.redis_pubsub import text
 from shared.models import Hold, HoldStatus, InventoryLine, LineItem
@@ -55,7 +56,7 @@ class RedisInventory:
         now: int, expires_at: int, sweep: int, rate: Rate, promo_code: str = "",
         buyer_bucket: tuple[str, Rate] | None = None,
     ) -> ScriptResult:
-        keys = [*event_keys(event_id), rate_key(event_id)]
+        keys = [*event_keys(event_id), rate_key(event_id), waitlist_key(event_id)]
         args: list[str | int] = [hold_id, user_id, now, expires_at, sweep, rate.limit,
                                  rate.window_ms, promo_code, 0, 0]
         if buyer_bucket is not None:

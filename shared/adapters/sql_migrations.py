@@ -62,6 +62,10 @@ def _v6_refunds(conn: sa.Connection) -> None:
     c.event_cancellations.create(conn)
 
 
+def _v7_waitlist_offer_emails(conn: sa.Connection) -> None:
+    t.waitlist_offer_emails.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "ledger: users, sessions, ticket_inventory, orders, tickets, payments",
               _v1_ledger),
@@ -71,6 +75,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "event_staff and ticket_checkins (door check-in)", _v4_door_checkin),
     Migration(5, "email_outbox (order confirmations)", _v5_email_outbox),
     Migration(6, "refunds, refunded_tickets, event_cancellations, orders by event", _v6_refunds),
+    Migration(7, "waitlist_offer_emails (waiting-list offers)", _v7_waitlist_offer_emails),
 )
 
 

@@ -189,3 +189,29 @@ email_outbox = sa.Table(
     sa.Column("last_error", sa.Unicode(300), nullable=True),
     sa.Index("ix_email_outbox_due", "sent_at", "next_attempt_at"),
 )
+
+# Waiting-list offer emails (issue 16): the same outbox columns as email_outbox, plus what
+# the email says. A table of its own because email_outbox's key is a foreign key to orders
+# and an offer has no order; one row per waiting-list entry (its id is the key), so
+# enqueuing the same offer twice inserts nothing.
+waitlist_offer_emails = sa.Table(
+    "waitlist_offer_emails",
+    metadata,
+    sa.Column("entry_id", CHILD_ID, primary_key=True),
+    sa.Column("event_id", ID, nullable=False),
+    sa.Column("user_id", ID, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("hold_id", CHILD_ID, nullable=False),
+    sa.Column("ticket_type_id", ID, nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("unit_price", sa.BigInteger, nullable=False),
+    sa.Column("total", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("offer_expires_at", MS, nullable=False),
+    sa.Column("created_at", MS, nullable=False),
+    sa.Column("next_attempt_at", MS, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("claimed_until", MS, nullable=True),
+    sa.Column("sent_at", MS, nullable=True),
+    sa.Column("last_error", sa.Unicode(300), nullable=True),
+    sa.Index("ix_waitlist_offer_emails_due", "sent_at", "next_attempt_at"),
+)

@@ -36,6 +36,7 @@ from shared.api.routes import (
     orders,
     queue,
     venues,
+    waitlist,
 )
 from shared.api.schemas import ProblemOut
 from shared.runtime import Runtime
@@ -130,7 +131,7 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
     app.state.runtime = provider
     problems.install(app)
     for module in (health, auth, events, queue, venues, holds, orders, admin, door, console,
-                   images):
+                   images, waitlist):
         app.include_router(module.router)
     if static_dir is not None and (static_dir / "index.html").is_file():
         app.mount("/", SpaFiles(directory=static_dir, html=True), name="static")

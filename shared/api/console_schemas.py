@@ -40,6 +40,7 @@ class TypeFiguresOut(BaseModel):
     held: int
     available: int
     revenue: int
+    waiting: int = Field(0, description="buyers on the type's waiting list")
 
 
 class SalesPointOut(BaseModel):
@@ -74,7 +75,7 @@ class DashboardOut(BaseModel):
     def of(cls, d: Dashboard) -> DashboardOut:
         types = [TypeFiguresOut(id=t.id, name=t.name, price=t.price, capacity=t.capacity,
                                 sold=t.sold, held=t.held, available=t.available,
-                                revenue=t.revenue) for t in d.types]
+                                revenue=t.revenue, waiting=t.waiting) for t in d.types]
         return cls(
             event_id=d.event.id, name=d.event.name, status=d.event.status,
             currency=d.event.currency, ticket_types=types,

@@ -18,7 +18,7 @@ from pydantic import (
     field_validator,
 )
 
-from shared.models import Event, Hold, Order, OrderStatus, Venue, iso
+from shared.models import Event, Hold, Order, OrderStatus, Venue, WaitlistEntry, iso
 from shared.text_rules import text_problem
 from shared.zones import DEFAULT_TIMEZONE, is_timezone
 
@@ -440,6 +440,8 @@ class EventsOut(BaseModel):
 class AvailabilityLine(BaseModel):
     id: str
     available: int
+    waiting: int = Field(0, description="buyers on the type's waiting list (issue 16); "
+                                        "while any wait, available is 0 for everyone else")
 
 
 class AvailabilityOut(BaseModel):
@@ -470,3 +472,38 @@ class PasswordPolicyOut(BaseModel):
     rejects_common: Annotated[bool, Field(description="well-known breached passwords refused")]
     rejects_email_name: Annotated[bool, Field(
         description="the part of the email before @ may not appear in the password")]
+
+
+class WaitlistIn(Strict):
+    ticket_type_id: Annotated[str, Field(min_length=1, max_length=64)]
+    quantity: Annotated[int, Field(ge=1, le=50, strict=True)]
+
+
+class WaitlistEntryOut(BaseModel):
+    entry_id: str
+    event_id: str
+    ticket_type_id: str
+    quantity: int
+    status: Literal["waiting", "offered", "purchased", "expired", "declined", "left",
+                    "lapsed"]
+    place: int | None = Field(description="1-based among the type's waiting entries, "
+                                          "while waiting")
+    joined_at: str
+    hold_id: str | None = Field(description="the offer: a hold of the tickets for you")
+    offer_expires_at: str | None
+    order_id: str | None
+
+    @classmethod
+    def of(cls, e: WaitlistEntry) -> WaitlistEntryOut:
+        return cls(
+            entry_id=e.id, event_id=e.event_id, ticket_type_id=e.ticket_type_id,
+            quantity=e.quantity, status=e.status,
+            place=e.place, joined_at=iso(e.joined_at), hold_id=e.hold_id,
+            offer_expires_at=iso(e.offer_expires_at) if e.offer_expires_at else None,
+            order_id=e.order_id)
+
+
+class WaitlistOut(BaseModel):
+    event_id: str
+    entries: list[WaitlistEntryOut]
+    waiting: dict[str, int] = Field(description="entries waiting per ticket type")

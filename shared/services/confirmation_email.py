@@ -4,6 +4,8 @@ never send one row at once), builds the message (event, venue-local start, addre
 ticket's QR code inline and all tickets as a PDF), hands it to the mail service and marks
 the row sent; a failure is retried with backoff. The Message-ID is the same on every
 attempt, so even a retry after an unrecorded success is recognisable as the same email.
+Waiting-list offers (issue 16) are rows of another kind, sent by the same loop with their
+own message (``waitlist_email``); one whose offer ended before it could go is dropped.
 """
 
 from __future__ import annotations
@@ -13,16 +15,20 @@ import html
 import io
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import segno
 
 from shared.errors import DomainError
-from shared.mail import Attachment, OutgoingMail
+from shared.mail import WAITLIST_OFFER, Attachment, OutgoingMail
 from shared.models import Event, Order, OrderStatus
 from shared.ports import CatalogStore, EmailOutbox, Ledger, MailSender, UserRepository
 from shared.services.door import DoorService
 from shared.services.order_documents import PdfRenderer
 from shared.ticket_sheets import TicketSheet, venue_time
+
+if TYPE_CHECKING:  # waitlist_email imports money() from here
+    from shared.services.waitlist_email import WaitlistOfferMail
 
 log = logging.getLogger(__name__)
 LEASE_MS = 120_000  # longer than any one send; an expired lease means the sender died
@@ -48,7 +54,7 @@ class ConfirmationEmails:
     def __init__(self, outbox: EmailOutbox, ledger: Ledger, users: UserRepository,
                  catalog: CatalogStore, door: DoorService, render_pdf: PdfRenderer,
                  sender: MailSender, *, public_url: Callable[[], str], mail_domain: str,
-                 clock: Callable[[], int]) -> None:
+                 clock: Callable[[], int], waitlist: WaitlistOfferMail | None = None) -> None:
         self._outbox = outbox
         self._ledger = ledger
         self._users = users
@@ -59,13 +65,23 @@ class ConfirmationEmails:
         self._public_url = public_url
         self._domain = mail_domain
         self._clock = clock
+        self._waitlist = waitlist
 
     async def send_due(self, limit: int = 20) -> int:
         """Send what is due; returns how many were sent."""
         sent = 0
         for item in await self._outbox.claim_due(self._clock(), LEASE_MS, limit):
             try:
-                mail = await self.message(item.order_id)
+                if item.kind == WAITLIST_OFFER and self._waitlist is not None:
+                    offer = await self._waitlist.message(item.order_id, self._clock())
+                    if offer is None:  # the offer ended: an email now would only mislead
+                        log.info("email %s for %s dropped: the offer ended", item.kind,
+                                 item.order_id)
+                        await self._outbox.mark_sent(item, self._clock())
+                        continue
+                    mail = offer
+                else:
+                    mail = await self.message(item.order_id)
                 await self._sender.send(mail)
             except Exception as exc:  # any failure: keep the row and try again later
                 retry = BACKOFF_MS[min(item.attempt, len(BACKOFF_MS)) - 1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +44,7 @@ class TypeFigures:
     sold: int
     held: int
     available: int
+    waiting: int = 0  # buyers on the type's waiting list (issue 16)
 
     @property
     def revenue(self) -> int:
@@ -85,8 +86,11 @@ class ConsoleService:
     def __init__(self, catalog: CatalogStore, ledger: Ledger, console: ConsoleLedger,
                  live: LiveInventory, store: InventoryStore,
                  inventory: InventoryService, audit: AuditLog,
-                 clock: Callable[[], int]) -> None:
+                 clock: Callable[[], int],
+                 waiting: Callable[[str, list[str]], Awaitable[dict[str, int]]] | None = None,
+                 ) -> None:
         self._catalog = catalog
+        self._waiting = waiting
         self._ledger = ledger
         self._console = console
         self._live = live
@@ -126,11 +130,14 @@ class ConsoleService:
                 held[type_id] = held.get(type_id, 0) + n
         available = snap.available if snap else {}
         by_id = {line.ticket_type_id: line for line in lines}
+        type_ids = [t.id for t in event.ticket_types]
+        waiting = await self._waiting(event_id, type_ids) if self._waiting else {}
         types = [TypeFigures(
             id=t.id, name=t.name, price=t.price,
             capacity=by_id[t.id].capacity if t.id in by_id else t.capacity,
             sold=by_id[t.id].sold if t.id in by_id else 0, held=held.get(t.id, 0),
-            available=available.get(t.id, 0)) for t in event.ticket_types]
+            available=available.get(t.id, 0), waiting=waiting.get(t.id, 0))
+            for t in event.ticket_types]
         totals = (await self._console.event_totals([event_id])).get(event_id, EventTotals())
         sales = await self._console.sales_per_minute(event_id)
         uses = await self._store.promo_uses(event_id, [o.code for o in event.offers])

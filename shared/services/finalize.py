@@ -28,7 +28,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar, cast
 
 from opentelemetry.trace import Span, SpanKind
@@ -83,9 +83,11 @@ def _checked(results: Sequence[T | BaseException]) -> list[T | Exception]:
 class Finalizer:
     def __init__(self, store: InventoryStore, ledger: Ledger, gateway: PaymentGateway,
                  clock: Callable[[], int], sql_holds: DegradedLedger | None = None,
-                 notices: OrderNotices | None = None) -> None:
+                 notices: OrderNotices | None = None,
+                 returned: Callable[[str], Awaitable[None]] | None = None) -> None:
         self._store = store
         self._notices = notices
+        self._returned = returned  # the waiting list's offer step (issue 16)
         self._ledger = ledger
         self._gateway = gateway
         self._clock = clock
@@ -298,6 +300,8 @@ class Finalizer:
                 allow_checkout=True)
             if not result.ok and result.error not in ("not_found", "committed"):
                 log.error("finalize: release of %s answered %s", order.id, result.error)
+            elif result.ok and not result.get("already") and self._returned is not None:
+                await self._returned(order.event_id)  # failures only: not the hot path
 
     async def _settle_sql(self, sql: DegradedLedger, order: Order, now: int) -> None:
         """``settle`` for an order whose hold is in SQL (made in degraded mode)."""

@@ -10,7 +10,7 @@ there stay there until they end.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from shared import ids, telemetry
 from shared.errors import (
@@ -51,8 +51,10 @@ def _check_once_each(items: Sequence[LineItem]) -> None:
 class HoldService:
     def __init__(self, store: InventoryStore, inventory: InventoryService, settings: Settings,
                  clock: Callable[[], int], limits: Limits | None = None,
-                 degraded: DegradedPurchases | None = None) -> None:
+                 degraded: DegradedPurchases | None = None,
+                 returned: Callable[[str], Awaitable[None]] | None = None) -> None:
         self._store = store
+        self._returned = returned  # the waiting list's offer step (issue 16)
         self._inventory = inventory
         self._settings = settings
         self._clock = clock
@@ -175,6 +177,8 @@ class HoldService:
             result = await self._store.release(
                 event_id, hold_id, user.user_id, self._clock(), "cancelled",
                 allow_checkout=False)
+            if result.ok and not result.get("already") and self._returned is not None:
+                await self._returned(event_id)
         if result.ok:
             return
         if result.error == "in_checkout":

@@ -46,6 +46,9 @@ class InventoryService:
         self._ledger = ledger
         self._catalog = catalog
         self._degraded_availability = degraded_availability
+        # Set by the runtime to the waiting list's offer step (issue 16): a capacity raise
+        # gives its new tickets to the people waiting first.
+        self.tickets_returned: Callable[[str], Awaitable[None]] | None = None
 
     async def load(self, event_id: str, *, replace: bool = False) -> bool:
         """Load the event into the store; False when the event is unknown to catalog or ledger."""
@@ -118,6 +121,8 @@ class InventoryService:
             except BaseException:
                 await self._ledger.change_capacity(event_id, ticket_type_id, -delta)
                 raise
+            if delta > 0 and self.tickets_returned is not None:
+                await self.tickets_returned(event_id)
 
     async def availability(self, event_id: str) -> dict[str, int]:
         try:

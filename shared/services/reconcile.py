@@ -12,6 +12,7 @@ Redis is up or not) and, while Redis is up, merges each event's two stores.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from shared.errors import StoreUnavailable
@@ -38,13 +39,16 @@ class ReconcileReport:
     sql_released: int = 0
     sql_stuck_resolved: int = 0
     relayed: int = 0
+    waitlist_offers: int = 0
 
 
 class Reconciler:
     def __init__(self, store: InventoryStore, ledger: Ledger, inventory: InventoryService,
                  finalizer: Finalizer, settings: Settings,
-                 recovery: Recovery | None = None) -> None:
+                 recovery: Recovery | None = None,
+                 waitlist: Callable[[str], Awaitable[int]] | None = None) -> None:
         self._store = store
+        self._waitlist = waitlist  # the waiting list's offer step (issue 16)
         self._ledger = ledger
         self._inventory = inventory
         self._finalizer = finalizer
@@ -91,6 +95,10 @@ class Reconciler:
         for hold_id in await self._store.stuck_checkouts(event_id, now, BATCH):
             if await self._resolve_stuck(event_id, hold_id, now):
                 report.stuck_resolved += 1
+        if self._waitlist is not None:
+            # Expired holds and offers are back in inv: offer them to the people waiting,
+            # and enqueue any offer email a crash left behind.
+            report.waitlist_offers += await self._waitlist(event_id)
 
     async def _resolve_stuck(self, event_id: str, hold_id: str, now: int) -> bool:
         hold = await self._store.get_hold(event_id, hold_id)

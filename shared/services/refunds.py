@@ -15,7 +15,7 @@ the order or by ``resume``, which the reconciler runs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from shared import ids
 from shared.errors import DependencyUnavailable, InvalidInput, NotFound
@@ -29,8 +29,10 @@ log = logging.getLogger(__name__)
 class RefundService:
     def __init__(self, console: ConsoleLedger, gateway: PaymentGateway, live: LiveInventory,
                  catalog: CatalogStore, audit: AuditLog, clock: Callable[[], int],
-                 new_id: Callable[[], str] = ids.new_id) -> None:
+                 new_id: Callable[[], str] = ids.new_id,
+                 returned: Callable[[str], Awaitable[None]] | None = None) -> None:
         self._console = console
+        self._returned = returned  # the waiting list's offer step (issue 16)
         self._gateway = gateway
         self._live = live
         self._catalog = catalog
@@ -81,6 +83,8 @@ class RefundService:
             await self._live.restock(refund.event_id, refund.id, refund.user_id,
                                      refund.quantities())
             await self._console.set_refund_status(refund.id, "done", self._clock())
+            if self._returned is not None:
+                await self._returned(refund.event_id)
 
     async def resume(self, limit: int = 100) -> int:
         """Finish refunds left between steps; returns how many were finished."""

@@ -149,7 +149,14 @@ export interface EventInfo {
   queue?: { enabled: boolean; opens_at: string; admit_per_minute: number } | null;
 }
 export interface EventPage { items: EventInfo[]; next_cursor: string | null }
-export interface Availability { event_id: string; ticket_types: { id: string; available: number }[] }
+export interface Availability { event_id: string; ticket_types: { id: string; available: number; waiting?: number }[] }
+export interface WaitlistEntry {
+  entry_id: string; event_id: string; ticket_type_id: string; quantity: number;
+  status: "waiting" | "offered" | "purchased" | "expired" | "declined" | "left" | "lapsed";
+  place: number | null; joined_at: string; hold_id: string | null;
+  offer_expires_at: string | null; order_id: string | null;
+}
+export interface Waitlist { event_id: string; entries: WaitlistEntry[]; waiting: Record<string, number> }
 export interface Line { ticket_type_id: string; quantity: number; unit_price: number }
 export interface Hold {
   hold_id: string; event_id: string; status: string; items: Line[]; total: number;

@@ -103,3 +103,19 @@ async def test_purchase_path_runs_on_a_three_shard_cluster(crt: Runtime) -> None
     await crt.bus.publish(dead)
     await crt.bus.publish(dead)  # deduplicated on the order id
     assert await crt.redis.xlen(crt.stream_names.stream) == len(events) + 1
+
+
+async def test_waiting_list_runs_on_a_three_shard_cluster(crt: Runtime) -> None:
+    """Join, the gate in hold.lua, the offer step and its email notes: all on the event's
+    slot (issue 16), whichever shard that is."""
+    events = [await make_event(crt, {"GA": 1}, name=f"Waitlist shard {i}") for i in range(4)]
+    (_, first), (_, waiter) = await make_buyer(crt), await make_buyer(crt)
+    for event in events:
+        ga = type_id(event, "GA")
+        hold = await crt.holds.create(first, event.id, [LineItem(ga, 1)])
+        entry, _ = await crt.waitlist.join(waiter, event.id, ga, 1)
+        assert entry.place == 1
+        await crt.holds.release(first, hold.id)
+        (offered,) = (await crt.waitlist.view(waiter, event.id)).entries
+        assert offered.status == "offered" and offered.hold_id
+        await assert_invariant(crt, event.id)

@@ -122,6 +122,7 @@ EVERY_VARIABLE: dict[str, tuple[str, Any]] = {
     "PORT": ("8000", 8000),
     "STATIC_DIR": ("web", Path("web")),
     "SEED_DEMO": ("off", False),
+    "WAITLIST_OFFER_SECONDS": ("120", 120),
 }
 
 

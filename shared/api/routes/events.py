@@ -20,6 +20,7 @@ from shared.api.schemas import (
     HoldOut,
     Line,
 )
+from shared.errors import StoreUnavailable
 from shared.models import LineItem
 
 router = APIRouter(prefix="/api/events", tags=["events"])
@@ -54,10 +55,16 @@ async def get_event(event_id: str, rt: RuntimeDep, response: Response) -> EventO
 @router.get("/{event_id}/availability", response_model=AvailabilityOut)
 async def availability(event_id: str, rt: RuntimeDep, response: Response) -> AvailabilityOut:
     found = await rt.inventory.availability(event_id)
+    try:  # tickets of a type with a waiting list are theirs: none for anyone else
+        waiting = await rt.waitlist.waiting(event_id, sorted(found))
+    except StoreUnavailable:  # degraded mode sells from SQL, without the waiting list
+        waiting = {}
     response.headers["Cache-Control"] = "public, max-age=1"
     return AvailabilityOut(
         event_id=event_id,
-        ticket_types=[AvailabilityLine(id=k, available=v) for k, v in sorted(found.items())],
+        ticket_types=[AvailabilityLine(id=k, available=0 if waiting.get(k) else v,
+                                       waiting=waiting.get(k, 0))
+                      for k, v in sorted(found.items())],
     )
 
 

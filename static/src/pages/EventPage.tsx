@@ -1,11 +1,13 @@
 // One event: details, ticket types with live availability, quantity pickers, and the hold.
 // Only an event on sale offers pickers; a buyer sent to log in comes back to their choice.
+// Sold-out types offer the waiting list (WaitlistPanel).
 import { useCallback, useEffect, useState } from "react";
 import { api, ApiError, type Availability, type EventInfo, type Hold } from "../api";
 import { Alert } from "../components/Alert";
 import { EventImage } from "../components/EventImage";
 import { Loading, Page } from "../components/Page";
 import { QuantityPicker } from "../components/QuantityPicker";
+import { WaitlistPanel } from "../components/WaitlistPanel";
 import { eventTime, money } from "../format";
 import { describe, fieldText, type Message } from "../messages";
 import { clearPending, readPending, savePending } from "../pending";
@@ -56,6 +58,7 @@ export function EventPage({ id }: { id: string }) {
   const total = event.ticket_types.reduce((sum, t) => sum + (qty[t.id] ?? 0) * t.price, 0);
   const room = event.per_user_limit - chosen;
   const onSale = event.status === "on_sale";
+  const soldOutTypes = onSale ? event.ticket_types.filter((t) => available[t.id] === 0).map((t) => t.id) : [];
 
   const hold = async () => {
     if (!user) {
@@ -137,6 +140,7 @@ export function EventPage({ id }: { id: string }) {
           );
         })}
       </ul>
+      <WaitlistPanel event={event} soldOut={soldOutTypes} signedIn={user !== null} onChange={() => refresh().catch(() => undefined)} />
       {onSale && (
         <>
           <div className="field promo">

@@ -45,11 +45,11 @@ export function DashboardPage({ eventId }: { eventId: string }) {
           <div className="table-scroll">
             <table className="summary">
               <caption className="visually-hidden">Sales per ticket type</caption>
-              <thead><tr><th scope="col">Ticket type</th><th scope="col">Capacity</th><th scope="col">Sold</th><th scope="col">Held</th><th scope="col">Available</th><th scope="col">Revenue (list price)</th></tr></thead>
+              <thead><tr><th scope="col">Ticket type</th><th scope="col">Capacity</th><th scope="col">Sold</th><th scope="col">Held</th><th scope="col">Available</th><th scope="col">Waiting list</th><th scope="col">Revenue (list price)</th></tr></thead>
               <tbody>
                 {d.ticket_types.map((t) => (
                   <tr key={t.id}>
-                    <th scope="row">{t.name}</th><td>{t.capacity}</td><td>{t.sold}</td><td>{t.held}</td><td>{t.available}</td><td>{money(t.revenue, d.currency)}</td>
+                    <th scope="row">{t.name}</th><td>{t.capacity}</td><td>{t.sold}</td><td>{t.held}</td><td>{t.available}</td><td>{t.waiting ?? 0}</td><td>{money(t.revenue, d.currency)}</td>
                   </tr>
                 ))}
               </tbody>

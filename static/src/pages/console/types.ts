@@ -2,7 +2,7 @@
 import type { EventInfo, Order } from "../../api";
 
 export interface ConsoleEvent { event: EventInfo; capacity: number; sold: number; revenue: number; orders: number }
-export interface TypeFigures { id: string; name: string; price: number; capacity: number; sold: number; held: number; available: number; revenue: number }
+export interface TypeFigures { id: string; name: string; price: number; capacity: number; sold: number; held: number; available: number; revenue: number; waiting?: number }
 export interface SalesPoint { minute: string; tickets: number; revenue: number }
 export interface PromoUse { code: string; uses: number; max_uses: number; active: boolean }
 export interface Dashboard {
