@@ -41,6 +41,7 @@ RENEW_S = 3.0  # well inside the lease, so one slow renewal does not lose it
 # A duplicate waits a little longer than one lease: when the first request's server died,
 # the duplicate takes the key over within its own request.
 WAIT_S = 12.0
+STOP_WAIT_S = 1.0  # the longest a finished request waits for its heartbeat to end
 HEADER = "Idempotency-Key"
 # Declares the header in the OpenAPI document; the value is read from the request itself.
 IDEMPOTENCY_KEY = Header(alias=HEADER, max_length=200,
@@ -82,17 +83,17 @@ async def idempotent(request: Request, store: IdempotencyStore, user: Principal,
             stored = await store.begin(slot, fingerprint, owner, LEASE_MS)
         except StoreUnavailable:  # Redis went down meanwhile: keys are not enforced
             return await compute()
-    renewal = asyncio.create_task(_renew(store, slot, fingerprint, owner))
+    renewal = _Renewal(store, slot, fingerprint, owner)
     try:
         response = await compute()
     except DomainError as exc:
         response = domain_problem(exc, request.url.path)
     except BaseException:
-        await _stop(renewal)
+        await renewal.stop()
         with contextlib.suppress(StoreUnavailable):
             await store.abandon(slot, fingerprint, owner)
         raise
-    await _stop(renewal)
+    await renewal.stop()
     try:
         # Both change nothing when this claim lapsed and a retry took the key meanwhile.
         if response.status_code >= 500:
@@ -107,21 +108,36 @@ async def idempotent(request: Request, store: IdempotencyStore, user: Principal,
     return response
 
 
-async def _renew(store: IdempotencyStore, slot: str, fingerprint: str, owner: str) -> None:
-    while True:
-        await asyncio.sleep(RENEW_S)  # the lease's heartbeat
-        try:
-            if not await store.renew(slot, fingerprint, owner, LEASE_MS):
-                log.warning("idempotency: the claim on %s was lost while its request ran", slot)
+class _Renewal:
+    """The lease's heartbeat for one request: renews the claim every ``RENEW_S`` until
+    stopped. Stopping sets a flag as well as cancelling, and waits a bounded time: a
+    cancellation that lands inside a Redis call can be absorbed by the client (seen as a
+    test run that never ended), and a request must never wait on its heartbeat."""
+
+    def __init__(self, store: IdempotencyStore, slot: str, fingerprint: str,
+                 owner: str) -> None:
+        self._stopped = asyncio.Event()
+        self._task = asyncio.create_task(self._run(store, slot, fingerprint, owner))
+
+    async def _run(self, store: IdempotencyStore, slot: str, fingerprint: str,
+                   owner: str) -> None:
+        while not self._stopped.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), RENEW_S)
+            if self._stopped.is_set():
                 return
-        except Exception as exc:  # Redis briefly away: the next beat tries again
-            log.warning("idempotency: renewing %s failed: %s", slot, exc)
+            try:
+                if not await store.renew(slot, fingerprint, owner, LEASE_MS):
+                    log.warning("idempotency: the claim on %s was lost while its request ran",
+                                slot)
+                    return
+            except Exception as exc:  # Redis briefly away: the next beat tries again
+                log.warning("idempotency: renewing %s failed: %s", slot, exc)
 
-
-async def _stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async def stop(self) -> None:
+        self._stopped.set()
+        self._task.cancel()
+        await asyncio.wait({self._task}, timeout=STOP_WAIT_S)
 
 
 def _replay(stored: StoredResponse) -> Response:
