@@ -7,6 +7,7 @@ Times are integer epoch milliseconds inside the domain (what the Lua scripts see
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -14,7 +15,8 @@ from typing import Any
 
 
 def now_ms() -> int:
-    return int(datetime.now(UTC).timestamp() * 1000)
+    """Epoch milliseconds (``time_ns``: a datetime per call was 6 % of a hold's CPU)."""
+    return time.time_ns() // 1_000_000
 
 
 def iso(ms: int) -> str:

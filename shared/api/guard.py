@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+API_CSP_BYTES, PAGE_CSP_BYTES = API_CSP.encode(), PAGE_CSP.encode()
 COMMON = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
@@ -72,8 +73,8 @@ class Guard:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        csp = (API_CSP if path.startswith("/api/") and not path.startswith("/api/docs")
-               else PAGE_CSP)
+        csp = (API_CSP_BYTES if path.startswith("/api/") and not path.startswith("/api/docs")
+               else PAGE_CSP_BYTES)
 
         started = False
 
@@ -84,7 +85,7 @@ class Guard:
                 headers = [h for h in message.get("headers", [])
                            if h[0].lower() != b"content-security-policy"]
                 if not path.startswith("/api/docs"):  # Swagger UI loads its own assets
-                    headers.append((b"content-security-policy", csp.encode()))
+                    headers.append((b"content-security-policy", csp))
                 if 300 <= message["status"] < 400:
                     headers = [(k, relative_location(v)) if k.lower() == b"location" else (k, v)
                                for k, v in headers]
