@@ -24,4 +24,9 @@ if available + delta < 0 then
   return cjson.encode({ok = false, error = 'below_sold_and_held', available = available})
 end
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], 'price:' .. tt, ARGV[3]) end
+-- meta cap:<type> follows the capacity (a new type starts at delta); a type loaded before
+-- capacities were recorded has none, and the next load records it.
+if redis.call('HEXISTS', KEYS[2], 'cap:' .. tt) == 1 or redis.call('HEXISTS', KEYS[1], tt) == 0 then
+  redis.call('HINCRBY', KEYS[2], 'cap:' .. tt, delta)
+end
 return cjson.encode({ok = true, available = redis.call('HINCRBY', KEYS[1], tt, delta)})

@@ -4,6 +4,7 @@
   Used when an event is created and when its keys are missing (Redis restarted empty).
   Availability of each type = capacity - sold - tickets in active SQL holds (degraded mode)
   - tickets in active holds (held or checkout) still recorded here, never below zero. The
+  capacity is recorded as meta cap:<type> (the waiting list checks quantities against it). The
   SQL holds' taken count is recorded as meta sql_taken:<type>, which sync_sql.lua later
   compares with the ledger's to give back what SQL holds released. Ticket types not listed
   disappear from inv.
@@ -47,7 +48,8 @@ for i = 5, #ARGV, 6 do
             - (active[tt] or 0)
   if n < 0 then n = 0 end
   redis.call('HSET', KEYS[1], tt, n)
-  redis.call('HSET', KEYS[2], 'price:' .. tt, ARGV[i + 3], 'sql_taken:' .. tt, ARGV[i + 5])
+  redis.call('HSET', KEYS[2], 'price:' .. tt, ARGV[i + 3], 'sql_taken:' .. tt, ARGV[i + 5],
+             'cap:' .. tt, ARGV[i + 1])
   available[tt] = n
 end
 return cjson.encode({ok = true, loaded = true, available = available})

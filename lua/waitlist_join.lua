@@ -24,6 +24,7 @@
     {ok=false, error='not_on_sale', status=...}
     {ok=false, error='unknown_ticket_type'}
     {ok=false, error='bad_quantity'}
+    {ok=false, error='over_capacity', capacity=n}  more than the type will ever have
     {ok=false, error='tickets_available', available=n}   buy them instead
     {ok=false, error='per_user_limit', limit=..., held=...}
 ]]
@@ -54,6 +55,8 @@ end
 local limit = tonumber(meta[2])
 local held = tonumber(redis.call('HGET', KEYS[7], user) or '0')
 if held + q > limit then return fail('per_user_limit', {limit = limit, held = held}) end
+local cap = tonumber(redis.call('HGET', KEYS[2], 'cap:' .. tt) or '-1')
+if cap >= 0 and q > cap then return fail('over_capacity', {capacity = cap}) end
 
 local slot = tonumber(redis.call('HGET', KEYS[8], 't:' .. tt))
 if not slot then

@@ -6,9 +6,10 @@
   waitlist=<entry id>, its id the entry's id) that expires at ARGV[2]; inv and the buyer's
   per-event count move as for any hold. The entry leaves the queue as 'offered' and goes
   into wlnote until its email is enqueued. A head that does not fit blocks its type (the
-  entries behind it wait: first come, first served); other types carry on. A head whose
-  buyer has meanwhile reached the per-user limit lapses and the next is considered. An
-  unclaimed offer is a hold that expires: its tickets return to inv, still gated by
+  entries behind it wait: first come, first served); other types carry on. A head that
+  can never be served lapses, whatever is available, and the next is considered: its buyer
+  has meanwhile reached the per-user limit, or its quantity is above the type's capacity
+  (meta cap:<type>, lowered since it joined). An unclaimed offer is a hold that expires: its tickets return to inv, still gated by
   hold.lua while others wait, and the next call offers them to the next entry.
 
   Also answers up to ARGV[3] entries of wlnote (offers whose email is not enqueued yet,
@@ -61,12 +62,19 @@ for slot = 1, types do
       break
     end
     local entry = cjson.decode(redis.call('HGET', KEYS[8], head))
-    local available = tonumber(redis.call('HGET', KEYS[1], tt) or '0')
-    local price = redis.call('HGET', KEYS[2], 'price:' .. tt)
-    if not price or available < entry.quantity then break end  -- the head blocks its type
     local held = tonumber(redis.call('HGET', KEYS[7], entry.user_id) or '0')
-    if held + entry.quantity > limit then
-      entry.status = 'lapsed'  -- bought elsewhere since joining: no room left for this offer
+    local cap = tonumber(redis.call('HGET', KEYS[2], 'cap:' .. tt) or '-1')
+    -- A head that can never be served lapses before it could block its type: its buyer
+    -- reached the per-user limit elsewhere since joining, or the organiser lowered the
+    -- capacity below its quantity.
+    local hopeless = held + entry.quantity > limit or (cap >= 0 and entry.quantity > cap)
+    local price = redis.call('HGET', KEYS[2], 'price:' .. tt)
+    if not hopeless then
+      local available = tonumber(redis.call('HGET', KEYS[1], tt) or '0')
+      if not price or available < entry.quantity then break end  -- the head blocks its type
+    end
+    if hopeless then
+      entry.status = 'lapsed'
       entry.ended_at = now
       lapsed = lapsed + 1
     else

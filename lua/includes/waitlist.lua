@@ -18,7 +18,8 @@ end
 -- the entry as a buyer sees it: its state beyond 'offered' derived from the offer's hold
 local function wl_view(entry)
   local out = {id = entry.id, user_id = entry.user_id, ticket_type_id = entry.ticket_type_id,
-               quantity = entry.quantity, joined_at = entry.joined_at, status = entry.status}
+               quantity = entry.quantity, joined_at = entry.joined_at, status = entry.status,
+               order_id = entry.order_id}  -- order_id: kept by expire.lua when purged
   if entry.status == 'waiting' then
     local slot = tonumber(redis.call('HGET', KEYS[8], 't:' .. entry.ticket_type_id))
     local lo = wl_range(slot)

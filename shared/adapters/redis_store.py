@@ -114,7 +114,9 @@ class RedisInventory:
         return await self._run("release", event_id, args)
 
     async def expire(self, event_id: str, now: int, limit: int, retention_ms: int) -> ScriptResult:
-        return await self._run("expire", event_id, [now, limit, retention_ms])
+        raw = await self._scripts["expire"](keys=[*event_keys(event_id), waitlist_key(event_id)],
+                                            args=[now, limit, retention_ms])
+        return _result(raw)
 
     async def load(
         self, event_id: str, rules: EventRules, lines: Sequence[InventoryLine], *,

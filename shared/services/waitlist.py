@@ -170,6 +170,9 @@ def _join_error(result: ScriptResult) -> Exception:
         return InvalidInput("unknown ticket type", field="ticket_type_id")
     if error == "bad_quantity":
         return InvalidInput("quantity must be a positive integer", field="quantity")
+    if error == "over_capacity":
+        return InvalidInput(f"this ticket type has {result.get('capacity')} tickets in all",
+                            field="quantity")
     if error == "tickets_available":
         return TicketsAvailable(f"{result.get('available')} tickets of this type are "
                                 "available: hold them instead", field="ticket_type_id")

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from shared.adapters.sql_schema import waitlist_offer_emails
 from shared.errors import InvalidInput, PerUserLimit, SoldOut, TicketsAvailable
 from shared.models import LineItem, Principal, WaitlistEntry
+from shared.ports import QueuedPayments
 from shared.runtime import Runtime
 from shared.services.waitlist import WaitlistService
 from tests.support import Clock, assert_invariant, make_buyer, make_event, type_id
@@ -121,14 +122,14 @@ async def test_offer_on_expiry_in_order_and_unclaimed_offers_pass_on(rt: Runtime
 
 
 async def test_capacity_raise_offers_the_new_tickets_to_the_line(rt: Runtime) -> None:
-    event = await make_event(rt, {"GA": 1})
+    event = await make_event(rt, {"GA": 2})
     ga = type_id(event, "GA")
     a, b, c = await buyers(rt, 3)
-    await rt.holds.create(a, event.id, [LineItem(ga, 1)])
+    await rt.holds.create(a, event.id, [LineItem(ga, 2)])
     await rt.waitlist.join(b, event.id, ga, 1)
     await rt.waitlist.join(c, event.id, ga, 2)
     async with rt.inventory.capacity_changes(event.id):
-        await rt.inventory.change_capacity(event.id, ga, 3)
+        await rt.inventory.change_capacity(event.id, ga, 4)
     assert (await entry(rt, b, event.id)).status == "offered"
     assert (await entry(rt, c, event.id)).place == 1  # needs 2, one is left: still waiting
     assert await rt.store.availability(event.id) == {ga: 1}
@@ -177,4 +178,81 @@ async def test_offer_email_is_enqueued_once_however_often_the_notice_step_runs(
     assert offer_rows(rt) == [offered.id]
     again = await store.offer(event.id, clock.now, clock.now + 60_000, 10)
     assert again.get("notes") == []  # the note is gone once enqueued
+    await assert_invariant(rt, event.id)
+
+
+async def test_a_quantity_above_the_capacity_is_refused(rt: Runtime) -> None:
+    event = await make_event(rt, {"VIP": 1}, per_user_limit=4)
+    vip = type_id(event, "VIP")
+    a, b = await buyers(rt, 2)
+    await rt.holds.create(a, event.id, [LineItem(vip, 1)])
+    with pytest.raises(InvalidInput) as refused:  # 2 of a type of 1 could never be offered
+        await rt.waitlist.join(b, event.id, vip, 2)
+    assert refused.value.field == "quantity"
+    assert (await rt.waitlist.view(b, event.id)).entries == []
+    await assert_invariant(rt, event.id)
+
+
+async def test_a_head_at_the_per_user_limit_lapses_instead_of_blocking(rt: Runtime) -> None:
+    """B waits for 2 and then reaches the per-user limit elsewhere: when one ticket comes
+    back (not enough for B anyway), B lapses at once and C, behind B for 1, gets it instead
+    of waiting behind a head that can never be served."""
+    event = await make_event(rt, {"GA": 2, "VIP": 4}, per_user_limit=4)
+    ga, vip = type_id(event, "GA"), type_id(event, "VIP")
+    a, x, b, c = await buyers(rt, 4)
+    a_hold = await rt.holds.create(a, event.id, [LineItem(ga, 1)])
+    await rt.holds.create(x, event.id, [LineItem(ga, 1)])
+    await rt.waitlist.join(b, event.id, ga, 2)
+    await rt.waitlist.join(c, event.id, ga, 1)
+    await rt.holds.create(b, event.id, [LineItem(vip, 3)])  # 3 + the 2 awaited > 4
+    await rt.holds.release(a, a_hold.id)
+    assert (await entry(rt, b, event.id)).status == "lapsed"
+    assert (await entry(rt, c, event.id)).status == "offered"
+    await assert_invariant(rt, event.id)
+
+
+async def test_a_head_above_a_lowered_capacity_lapses_instead_of_blocking(rt: Runtime) -> None:
+    """C waits for 3 of GA; two come back and wait for C (gated). The organiser then lowers
+    GA's capacity by one, to 2: C's 3 can never fit, so C lapses and D, behind C, gets the
+    ticket that is left."""
+    event = await make_event(rt, {"GA": 3}, per_user_limit=4)
+    ga = type_id(event, "GA")
+    a, x, c, d = await buyers(rt, 4)
+    await rt.holds.create(a, event.id, [LineItem(ga, 1)])
+    x_hold = await rt.holds.create(x, event.id, [LineItem(ga, 2)])
+    await rt.waitlist.join(c, event.id, ga, 3)
+    await rt.waitlist.join(d, event.id, ga, 1)
+    await rt.holds.release(x, x_hold.id)
+    assert (await entry(rt, c, event.id)).place == 1  # 2 back, C needs 3: C blocks GA
+    assert (await entry(rt, d, event.id)).place == 2
+    async with rt.inventory.capacity_changes(event.id):
+        await rt.inventory.change_capacity(event.id, ga, 2)
+    assert (await entry(rt, c, event.id)).status == "lapsed"
+    assert (await entry(rt, d, event.id)).status == "offered"
+    await assert_invariant(rt, event.id)
+
+
+async def test_a_bought_offer_stays_bought_after_its_hold_record_is_purged(
+        rt: Runtime, clock: Clock) -> None:
+    event = await make_event(rt, {"GA": 1})
+    ga = type_id(event, "GA")
+    a, b = await buyers(rt, 2)
+    await rt.holds.create(a, event.id, [LineItem(ga, 1)])
+    await rt.waitlist.join(b, event.id, ga, 1)
+    await expire_holds(rt, clock, rt.settings.hold_seconds)
+    offer = await entry(rt, b, event.id)
+    assert offer.status == "offered" and offer.hold_id
+    hold = await rt.checkout.checkout(b, offer.hold_id, "tok_visa")
+    assert hold.order_id
+    assert isinstance(rt.bus, QueuedPayments)
+    (request,) = [r for r in await rt.bus.queued() or [] if r.order_id == hold.order_id]
+    await rt.finalizer.handle(request)
+    bought = await entry(rt, b, event.id)
+    assert (bought.status, bought.order_id) == ("purchased", hold.order_id)
+    # Past the retention of ended hold records, the reconciler purges the hold's record:
+    # the entry keeps what became of the offer.
+    await rt.reconciler.run_once(clock.advance(rt.settings.hold_record_retention_seconds + 1))
+    assert await rt.store.get_hold(event.id, offer.hold_id) is None
+    kept = await entry(rt, b, event.id)
+    assert (kept.status, kept.order_id) == ("purchased", hold.order_id)
     await assert_invariant(rt, event.id)
