@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from shared.local.redis_server import RedisServer
@@ -35,4 +36,6 @@ def assert_host_invariant(host: Host, data_dir: Path, event_id: str) -> None:
         finally:
             await rt.close()
 
-    asyncio.run(check())
+    # In a thread of its own: a test driving Playwright's sync API has a loop running here.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, check()).result()
