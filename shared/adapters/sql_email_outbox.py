@@ -58,33 +58,29 @@ class SqlEmailOutbox:
         return await self._ledger._run(run)
 
     def _claim(self, kind: str, now: int, lease_ms: int, limit: int) -> list[OutboxItem]:
-        table, key = _table(kind)
+        table, key, of_kind = _rows_of(kind)
         free = sa.or_(table.c.claimed_until.is_(None), table.c.claimed_until < now)
-        kinds = [table.c.kind] if kind == ORDER_CONFIRMATION else []
         with self.engine.begin() as c:
             rows = c.execute(
-                sa.select(*kinds, key.label("ref"), table.c.attempts)
-                .where(table.c.sent_at.is_(None), table.c.next_attempt_at <= now, free)
+                sa.select(key.label("ref"), table.c.attempts)
+                .where(*of_kind, table.c.sent_at.is_(None), table.c.next_attempt_at <= now,
+                       free)
                 .order_by(table.c.next_attempt_at, key).limit(limit)).all()
         claimed = []
         for r in rows:
-            row_kind = r.kind if kind == ORDER_CONFIRMATION else kind
-            mine = [table.c.kind == row_kind] if kind == ORDER_CONFIRMATION else []
             with self.engine.begin() as c:
                 won = c.execute(
-                    sa.update(table).where(*mine, key == r.ref, table.c.sent_at.is_(None),
+                    sa.update(table).where(*of_kind, key == r.ref, table.c.sent_at.is_(None),
                                            free)
                     .values(claimed_until=now + lease_ms, attempts=table.c.attempts + 1)
                 ).rowcount
             if won:
-                claimed.append(OutboxItem(row_kind, r.ref, int(r.attempts) + 1,
-                                          now + lease_ms))
+                claimed.append(OutboxItem(kind, r.ref, int(r.attempts) + 1, now + lease_ms))
         return claimed
 
     def _mine(self, item: OutboxItem) -> tuple[sa.Table, sa.ColumnElement[bool]]:
-        table, key = _table(item.kind)
-        kind = [table.c.kind == item.kind] if item.kind != WAITLIST_OFFER else []
-        return table, sa.and_(*kind, key == item.order_id,
+        table, key, of_kind = _rows_of(item.kind)
+        return table, sa.and_(*of_kind, key == item.order_id,
                               table.c.claimed_until == item.claimed_until,
                               table.c.sent_at.is_(None))
 
@@ -109,11 +105,10 @@ class SqlEmailOutbox:
 
     async def sent_at(self, kind: str, order_id: str) -> int | None:
         def run() -> int | None:
-            table, key = _table(kind)
-            kinds = [table.c.kind == kind] if kind != WAITLIST_OFFER else []
+            table, key, of_kind = _rows_of(kind)
             with reading(self.engine) as c:
                 v = c.execute(sa.select(table.c.sent_at).where(
-                    *kinds, key == order_id)).scalar_one_or_none()
+                    *of_kind, key == order_id)).scalar_one_or_none()
             return int(v) if v is not None else None
 
         return await self._ledger._run(run)
@@ -143,7 +138,7 @@ class SqlEmailOutbox:
     async def waitlist_offer(self, entry_id: str) -> WaitlistOfferNotice | None:
         def run() -> WaitlistOfferNotice | None:
             w = waitlist_offer_emails
-            with self.engine.begin() as c:
+            with reading(self.engine) as c:
                 r = c.execute(sa.select(w).where(w.c.entry_id == entry_id)).first()
             if r is None:
                 return None
@@ -156,8 +151,9 @@ class SqlEmailOutbox:
         return await self._ledger._run(run)
 
 
-def _table(kind: str) -> tuple[sa.Table, sa.Column[str]]:
-    """The table of an email kind, and its key column."""
+def _rows_of(kind: str) -> tuple[sa.Table, sa.Column[str], list[sa.ColumnElement[bool]]]:
+    """The table of an email kind, its key column, and the condition that picks the kind's
+    rows in it (none for waiting-list offers, whose table holds nothing else)."""
     if kind == WAITLIST_OFFER:
-        return waitlist_offer_emails, waitlist_offer_emails.c.entry_id
-    return email_outbox, email_outbox.c.order_id
+        return waitlist_offer_emails, waitlist_offer_emails.c.entry_id, []
+    return email_outbox, email_outbox.c.order_id, [email_outbox.c.kind == kind]
