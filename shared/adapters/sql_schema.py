@@ -7,6 +7,8 @@ against an oversell: ``CHECK (sold <= capacity)``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
@@ -173,6 +175,20 @@ ticket_checkins = sa.Table(
     sa.Index("ix_ticket_checkins_event", "event_id"),
 )
 
+
+def _delivery_columns() -> list[sa.Column[Any]]:
+    """An email outbox row's delivery state (fresh Column objects for each table): when it
+    was enqueued and is next due, its attempts, the sender's lease, and the outcome."""
+    return [
+        sa.Column("created_at", MS, nullable=False),
+        sa.Column("next_attempt_at", MS, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("claimed_until", MS, nullable=True),
+        sa.Column("sent_at", MS, nullable=True),
+        sa.Column("last_error", sa.Unicode(300), nullable=True),
+    ]
+
+
 # Emails to send (issue 16), written in the same transaction as what they announce. One row
 # per (kind, order): the order's insert is the arbiter, so the row is written exactly once.
 # A sender claims a row with a lease (``claimed_until``) before sending and marks it sent.
@@ -181,12 +197,7 @@ email_outbox = sa.Table(
     metadata,
     sa.Column("kind", sa.String(32), primary_key=True),
     sa.Column("order_id", CHILD_ID, sa.ForeignKey("orders.id"), primary_key=True),
-    sa.Column("created_at", MS, nullable=False),
-    sa.Column("next_attempt_at", MS, nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("claimed_until", MS, nullable=True),
-    sa.Column("sent_at", MS, nullable=True),
-    sa.Column("last_error", sa.Unicode(300), nullable=True),
+    *_delivery_columns(),
     sa.Index("ix_email_outbox_due", "sent_at", "next_attempt_at"),
 )
 
@@ -207,11 +218,6 @@ waitlist_offer_emails = sa.Table(
     sa.Column("total", sa.BigInteger, nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("offer_expires_at", MS, nullable=False),
-    sa.Column("created_at", MS, nullable=False),
-    sa.Column("next_attempt_at", MS, nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("claimed_until", MS, nullable=True),
-    sa.Column("sent_at", MS, nullable=True),
-    sa.Column("last_error", sa.Unicode(300), nullable=True),
+    *_delivery_columns(),
     sa.Index("ix_waitlist_offer_emails_due", "sent_at", "next_attempt_at"),
 )
