@@ -61,6 +61,21 @@ def _problem(status: int, code: str, title: str, detail: str, path: str) -> tupl
     return start, body
 
 
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the app the already-read ``body`` as one message, then
+    passes on to the connection's own (for a disconnect)."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 class Guard:
     def __init__(self, app: ASGIApp, *, max_body_bytes: int,
                  max_upload_bytes: int = 0) -> None:
@@ -148,16 +163,7 @@ class Guard:
         if body and not upload and ctype != b"application/json" and not ctype.endswith(b"+json"):
             await self._refuse(send_secured, 415, path, limit)
             return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send_secured)
+        await self.app(scope, replaying(body, receive), send_secured)
 
     async def _refuse(self, send: Send, status: int, path: str, limit: int) -> None:
         if status == 413:

@@ -21,13 +21,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
 
 from pydantic import ValidationError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.api.deps import bearer_from
+from shared.api.guard import replaying
 from shared.api.problems import dependency_problem, domain_problem
 from shared.api.schemas import HoldIn
 from shared.errors import DomainError
@@ -70,16 +70,7 @@ class HoldFastPath:
         body: bytes = message.get("body", b"")
         answer = await self._hold(scope, match.group(1), headers, body)
         if answer is None:  # not ours to answer: the app sees the request as it came
-            sent = False
-
-            async def replay() -> Any:
-                nonlocal sent
-                if not sent:
-                    sent = True
-                    return {"type": "http.request", "body": body, "more_body": False}
-                return await receive()
-
-            await self.app(scope, replay, send)
+            await self.app(scope, replaying(body, receive), send)
             return
         await answer(scope, receive, send)
 
