@@ -72,10 +72,36 @@ class Attempt:
     final: float | None = None
 
 
+async def _until_final(conn: Connection, token: str, attempt: Attempt, order: str) -> None:
+    """Long-poll one order until it is final, as the SPA's order page does."""
+    while attempt.kind == "pending":
+        status, raw = await conn.send(Job("GET", f"/api/orders/{order}?wait=10", None, token))
+        if status == 200 and (state := json.loads(raw)["status"]) != "pending":
+            attempt.kind, attempt.final = state, time.perf_counter()
+        elif status != 200:
+            attempt.kind = f"order {status}"
+
+
+async def _order_page(base: str, orders: asyncio.Queue[tuple[str, Attempt, str] | None]) -> None:
+    """A buyer's order page on a connection of its own, following each placed order to the
+    end while the buyer goes on buying."""
+    conn = Connection(base)
+    try:
+        while (placed := await orders.get()) is not None:
+            await _until_final(conn, *placed)
+    finally:
+        conn.close()
+
+
 async def _buyer(base: str, event: dict[str, Any], tokens: list[str], attempts: Any,
-                 out: list[Attempt]) -> None:
+                 out: list[Attempt], closed_loop: bool) -> None:
+    """One buyer looping hold 1 -> checkout -> poll the order. By default the order page
+    polls on its own connection while the buyer goes on (the issue's flow: placing is not
+    held back by confirmations); ``closed_loop`` waits for each confirmation first."""
     conn = Connection(base)
     body = {"items": [{"ticket_type_id": event["ticket_types"][0]["id"], "quantity": 1}]}
+    page: asyncio.Queue[tuple[str, Attempt, str] | None] = asyncio.Queue()
+    watcher = asyncio.create_task(_order_page(base, page))
     try:
         for n in attempts:
             token = tokens[n % len(tokens)]
@@ -93,14 +119,15 @@ async def _buyer(base: str, event: dict[str, Any], tokens: list[str], attempts: 
                 continue
             attempt = Attempt(t0, "pending", placed=time.perf_counter())
             order = json.loads(raw)["order_id"]
-            while attempt.kind == "pending":
-                # As the order page does: a long poll, answered once the order is final.
-                status, raw = await conn.send(
-                    Job("GET", f"/api/orders/{order}?wait=10", None, token))
-                if status == 200 and (state := json.loads(raw)["status"]) != "pending":
-                    attempt.kind, attempt.final = state, time.perf_counter()
             out.append(attempt)
+            if closed_loop:
+                await _until_final(conn, token, attempt, order)
+                continue
+            page.put_nowait((token, attempt, order))
+        page.put_nowait(None)
+        await watcher
     finally:
+        watcher.cancel()
         conn.close()
 
 
@@ -148,8 +175,8 @@ async def leap_flow(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         results: list[Attempt] = []
         attempts = iter(range(args.attempts))
         t0 = time.perf_counter()
-        await asyncio.gather(*(_buyer(base, event, tokens, attempts, results)
-                               for _ in range(args.buyers)))
+        await asyncio.gather(*(_buyer(base, event, tokens, attempts, results,
+                                      args.closed_loop) for _ in range(args.buyers)))
         (avail,), _ = await loadgen.run(base, [Job(
             "GET", f"/api/events/{event['id']}/availability")], 1)
     finally:
@@ -259,6 +286,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=128, help="finalize batch size")
     parser.add_argument("--hold-requests", type=int, default=5000,
                         help="hold requests against the API and the bare endpoint (0: skip)")
+    parser.add_argument("--closed-loop", action="store_true",
+                        help="each buyer waits for a confirmation before buying again")
     parser.add_argument("--smoke", action="store_true", help="tiny run for CI, no pretix")
     args = parser.parse_args()
     args.workers = [int(w) for w in str(args.workers).split(",")]

@@ -22,8 +22,8 @@ from starlette.types import Scope
 from shared.api import problems
 from shared.api.degraded_notice import HEADER as DEGRADED_HEADER
 from shared.api.degraded_notice import DegradedNotice
+from shared.api.fast_path import FastPath
 from shared.api.guard import Guard
-from shared.api.hold_fast_path import HoldFastPath
 from shared.api.routes import (
     admin,
     auth,
@@ -146,7 +146,7 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
                             DEGRADED_HEADER], max_age=600)
     # Inside the guard (body limits, security headers), outside CORS (it defers to the app
     # for cross-origin requests when CORS is on).
-    app.add_middleware(HoldFastPath, runtime=provider, cors=bool(settings.cors_origins))
+    app.add_middleware(FastPath, runtime=provider, cors=bool(settings.cors_origins))
     # Outside the fast path, so its answers carry the degraded-mode header too.
     app.add_middleware(DegradedNotice, breaker=lambda: provider().breaker)
     app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes,

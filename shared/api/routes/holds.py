@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from shared.api.deps import RuntimeDep, UserDep
 from shared.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.api.schemas import CheckoutIn, CheckoutOut, HoldOut
-from shared.models import HoldStatus
+from shared.models import Hold, HoldStatus
 
 router = APIRouter(prefix="/api/holds", tags=["holds"])
 
@@ -26,6 +26,11 @@ async def release_hold(hold_id: str, rt: RuntimeDep, user: UserDep) -> Response:
     return Response(status_code=204)
 
 
+def checkout_status(hold: Hold) -> str:
+    """A checked-out hold's order as the checkout answer names it."""
+    return "confirmed" if hold.status == HoldStatus.COMMITTED else "pending"
+
+
 @router.post("/{hold_id}/checkout", status_code=202, response_model=CheckoutOut)
 async def checkout(hold_id: str, body: CheckoutIn, request: Request, rt: RuntimeDep,
                    user: UserDep,
@@ -33,8 +38,8 @@ async def checkout(hold_id: str, body: CheckoutIn, request: Request, rt: Runtime
     async def compute() -> JSONResponse:
         hold = await rt.checkout.checkout(user, hold_id, body.payment_token)
         assert hold.order_id is not None
-        status = "confirmed" if hold.status == HoldStatus.COMMITTED else "pending"
-        return JSONResponse(CheckoutOut(order_id=hold.order_id, status=status).model_dump(),
+        return JSONResponse(CheckoutOut(order_id=hold.order_id,
+                                        status=checkout_status(hold)).model_dump(),
                             status_code=202, headers={"Location": f"/api/orders/{hold.order_id}"})
 
     return await idempotent(request, rt.idempotency, user, compute)

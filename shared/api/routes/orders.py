@@ -10,6 +10,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from shared.api.deps import RuntimeDep, UserDep
 from shared.api.schemas import OrderOut, OrdersOut
+from shared.models import Principal
+from shared.runtime import Runtime
 from shared.services.order_waits import MAX_WAIT_SECONDS
 
 router = APIRouter(prefix="/api", tags=["orders"])
@@ -22,6 +24,11 @@ async def get_order(order_id: str, rt: RuntimeDep, user: UserDep,
                         description="seconds to wait for a pending order to become final "
                                     "(a long poll: the answer comes as soon as it is)")] = 0,
                     ) -> OrderOut:
+    return await order_out(rt, user, order_id, wait)
+
+
+async def order_out(rt: Runtime, user: Principal, order_id: str, wait: float) -> OrderOut:
+    """One order as its buyer sees it (also answered by the fast path, ``api/fast_path``)."""
     if wait > 0:
         order = await rt.order_waits.until_final(
             order_id, lambda: rt.orders.get(user, order_id), wait)
