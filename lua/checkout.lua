@@ -11,8 +11,15 @@
   the server dies before its publish (the relay, outbox_due.lua); the API takes the order out
   of the outbox once the queue accepted the message.
 
+  When KEYS[9] is given, first takes the buyer's checkout rate (the bucket rate_limit.lua
+  keeps; only on a non-clustered Redis, where a script may touch keys of any slot: it saves
+  the API a round trip per checkout, as hold.lua does with the hold rate). Every request
+  costs a token, a retry of a checkout done already too, as with the separate call.
+
   KEYS[1..7]  the event key set (inv, meta, holds, hexp, hpay, hdone, per_user)
   KEYS[8]     outbox:{E}, order ids whose payment message may not be published yet
+  KEYS[9]     optional, non-clustered Redis only: rl:checkout:user:<id>, the buyer's
+              checkout rate (string: theoretical arrival time, ms; as in rate_limit.lua)
   ARGV[1]     hold id
   ARGV[2]     user id (must own the hold)
   ARGV[3]     now (epoch ms)
@@ -20,20 +27,31 @@
   ARGV[5]     order id to assign when the hold is still held
   ARGV[6]     payment token (for the payment message)
   ARGV[7]     trace context of the checkout (JSON object, for the payment message)
+  ARGV[8]     checkout requests allowed per user per window (with KEYS[9])
+  ARGV[9]     that window (ms)
 
   Returns JSON
     {ok=true, created=true|false, hold=<record>}
+    {ok=false, error='rate_limited', retry_after_ms=...}  too many checkouts: wait
     {ok=false, error='not_found'}                  no such hold, or another user's
     {ok=false, error='expired'}                    the hold ran out (released now or before)
     {ok=false, error='released', reason=...}       the hold was released for another reason
 ]]
 -- @include "end_hold.lua"
+-- @include "gcra.lua"
+
+local now = tonumber(ARGV[3])
+if KEYS[9] then
+  local tat = tonumber(redis.call('GET', KEYS[9]) or '0')
+  local ok, next_tat, wait = gcra(tat, now, tonumber(ARGV[8]), tonumber(ARGV[9]), 1)
+  if not ok then return fail('rate_limited', {retry_after_ms = wait}) end
+  redis.call('SET', KEYS[9], tostring(next_tat), 'PX', math.max(1, math.ceil(next_tat - now)))
+end
 
 local raw = redis.call('HGET', KEYS[3], ARGV[1])
 if not raw then return fail('not_found') end
 local rec = cjson.decode(raw)
 if rec.user_id ~= ARGV[2] then return fail('not_found') end
-local now = tonumber(ARGV[3])
 
 if rec.status == 'checkout' or rec.status == 'committed' then
   return cjson.encode({ok = true, created = false, hold = rec})

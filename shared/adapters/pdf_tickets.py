@@ -11,9 +11,9 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
-import segno
 from fpdf import FPDF
 
+from shared.qr import ticket_qr
 from shared.ticket_sheets import TicketSheet
 
 
@@ -30,7 +30,7 @@ def _latin1(text: str) -> str:
 
 
 def _qr(pdf: FPDF, code: str, x: float, y: float, size: float) -> None:
-    qr = segno.make_qr(code, error="m")
+    qr = ticket_qr(code)
     rows = [list(row) for row in qr.matrix_iter(scale=1, border=0)]
     cell = size / len(rows)
     pdf.set_fill_color(0, 0, 0)

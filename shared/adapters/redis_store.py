@@ -71,12 +71,17 @@ class RedisInventory:
     async def checkout(
         self, event_id: str, hold_id: str, user_id: str, order_id: str, now: int, pay_until: int,
         payment_token: str, trace: Mapping[str, str],
+        buyer_bucket: tuple[str, Rate] | None = None,
     ) -> ScriptResult:
-        raw = await self._scripts["checkout"](
-            keys=[*event_keys(event_id), outbox_key(event_id)],
-            args=[hold_id, user_id, now, pay_until, order_id, payment_token,
-                  json.dumps(dict(trace))])
-        return _result(raw)
+        keys = [*event_keys(event_id), outbox_key(event_id)]
+        args: list[str | int] = [hold_id, user_id, now, pay_until, order_id, payment_token,
+                                 json.dumps(dict(trace))]
+        if buyer_bucket is not None:
+            if not self.multi_slot_scripts:
+                raise ValueError("a clustered Redis cannot take the buyer bucket in checkout.lua")
+            keys.append(buyer_bucket[0])
+            args += [buyer_bucket[1].limit, buyer_bucket[1].window_ms]
+        return _result(await self._scripts["checkout"](keys=keys, args=args))
 
     async def commit(self, event_id: str, hold_id: str, order_id: str, now: int) -> ScriptResult:
         return await self._run("commit", event_id, [hold_id, order_id, now])

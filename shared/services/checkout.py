@@ -54,20 +54,29 @@ class CheckoutService:
         event_id = ids.event_of(hold_id)
         if event_id is None:
             raise NotFound("hold not found")
-        if self._limits:
+        in_sql = ids.is_degraded_id(hold_id) and self._degraded is not None
+        # One round trip when the checkout script can take the buyer's rate bucket itself
+        # (a single Redis server); two on a cluster, or for a hold kept in SQL.
+        buyer_bucket = None
+        if self._limits and self._store.multi_slot_scripts and not in_sql:
+            buyer_bucket = self._limits.checkout_bucket(user.user_id)
+        elif self._limits:
             await self._limits.checkout_attempt(user.user_id)
         now = self._clock()
         trace = telemetry.inject()
         result: ScriptResult
-        if ids.is_degraded_id(hold_id) and self._degraded is not None:
+        if in_sql:
+            assert self._degraded is not None
             result = await self._degraded.checkout(hold_id, user.user_id, payment_token)
         else:
             result = await self._store.checkout(
                 event_id, hold_id, user.user_id, ids.new_child_id(event_id), now,
                 now + self._settings.payment_window_seconds * 1000, payment_token, trace,
-            )
+                buyer_bucket)
         faults.crash_point("checkout-script")
         if not result.ok:
+            if result.error == "rate_limited":
+                raise Limits.checkout_refused(int(result.get("retry_after_ms")))
             if result.error == "expired":
                 raise HoldExpired("the hold expired before checkout; its tickets were released")
             if result.error == "released":

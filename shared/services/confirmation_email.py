@@ -17,12 +17,11 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import segno
-
 from shared.errors import DomainError
 from shared.mail import WAITLIST_OFFER, Attachment, OutgoingMail
 from shared.models import Event, Order, OrderStatus
 from shared.ports import CatalogStore, EmailOutbox, Ledger, MailSender, UserRepository
+from shared.qr import ticket_qr
 from shared.services.door import DoorService
 from shared.services.order_documents import PdfRenderer
 from shared.ticket_sheets import TicketSheet, venue_time
@@ -46,7 +45,7 @@ def money(minor: int, currency: str) -> str:
 
 def _qr_png(code: str) -> bytes:
     out = io.BytesIO()
-    segno.make_qr(code, error="m").save(out, kind="png", scale=6, border=2)
+    ticket_qr(code).save(out, kind="png", scale=6, border=2)
     return out.getvalue()
 
 

@@ -62,9 +62,19 @@ class Limits:
         if wait := await self.take(bucket, rate):
             raise self.hold_refused(wait)
 
+    def checkout_bucket(self, user_id: str) -> tuple[str, Rate]:
+        """The buyer's checkout bucket, for a store that takes it with the checkout."""
+        return f"rl:checkout:user:{user_id}", self._settings.rate_checkout_per_user
+
+    @staticmethod
+    def checkout_refused(wait_ms: int) -> TooManyRequests:
+        return TooManyRequests(f"too many checkout requests; retry in {-(-wait_ms // 1000)} s",
+                               retry_after_ms=wait_ms)
+
     async def checkout_attempt(self, user_id: str) -> None:
-        await self._take(f"rl:checkout:user:{user_id}", self._settings.rate_checkout_per_user,
-                         "checkout requests")
+        bucket, rate = self.checkout_bucket(user_id)
+        if wait := await self.take(bucket, rate):
+            raise self.checkout_refused(wait)
 
     def _lock_key(self, email: str) -> str:
         return f"rl:login-failures:{_digest(email)}"  # no addresses in key names

@@ -299,3 +299,31 @@ async def test_hold_rate_per_buyer_across_events_rides_in_the_hold_script(
             await assert_invariant(rt, event.id)
     finally:
         await rt.close()
+
+
+async def test_checkout_rate_per_buyer_rides_in_the_checkout_script(
+        settings: Settings, clock: Clock) -> None:
+    rt = build_runtime(settings.with_(rate_checkout_per_user=Rate(2, 10_000)), clock=clock)
+    try:
+        await rt.migrate()
+        assert rt.store.multi_slot_scripts  # a single Redis server: one round trip
+        first, second = await make_event(rt, {"GA": 5}), await make_event(rt, {"GA": 5})
+        _, user = await make_buyer(rt)
+        holds = [await rt.holds.create(user, e.id, [LineItem(type_id(e, "GA"), 1)])
+                 for e in (first, second, first)]
+        for hold in holds[:2]:
+            await rt.checkout.checkout(user, hold.id, "tok_visa")
+        with pytest.raises(TooManyRequests, match="too many checkout requests; retry in") as exc:
+            await rt.checkout.checkout(user, holds[2].id, "tok_visa")
+        assert exc.value.retry_after_s >= 1
+        # The refused checkout changed nothing: the hold is still held, with no order; the
+        # bucket is the one rate_limit.lua keeps.
+        refused = await rt.holds.get(user, holds[2].id)
+        assert (refused.status.value, refused.order_id) == ("held", None)
+        assert await rt.redis.get(rt.limits.checkout_bucket(user.user_id)[0]) is not None
+        clock.advance(6)
+        assert (await rt.checkout.checkout(user, holds[2].id, "tok_visa")).order_id
+        for event in (first, second):
+            await assert_invariant(rt, event.id)
+    finally:
+        await rt.close()
