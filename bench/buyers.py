@@ -39,6 +39,7 @@ from bench.loadgen import Connection, Job  # noqa: E402
 from shared.local.redis_server import RedisServer, free_port  # noqa: E402
 
 PASSWORD = "bench-password-1"
+ORDER_PAGES_PER_BUYER = 4  # open order pages (long polls) per buyer, each on its connection
 PRETIX_URL = os.environ.get("PRETIX_URL", "http://127.0.0.1:8345")
 
 
@@ -83,8 +84,8 @@ async def _until_final(conn: Connection, token: str, attempt: Attempt, order: st
 
 
 async def _order_page(base: str, orders: asyncio.Queue[tuple[str, Attempt, str] | None]) -> None:
-    """A buyer's order page on a connection of its own, following each placed order to the
-    end while the buyer goes on buying."""
+    """An order page on a connection of its own: follows a placed order to the end, then
+    the next one (a pool of them, so that watching never holds the figures back)."""
     conn = Connection(base)
     try:
         while (placed := await orders.get()) is not None:
@@ -94,14 +95,13 @@ async def _order_page(base: str, orders: asyncio.Queue[tuple[str, Attempt, str] 
 
 
 async def _buyer(base: str, event: dict[str, Any], tokens: list[str], attempts: Any,
-                 out: list[Attempt], closed_loop: bool) -> None:
-    """One buyer looping hold 1 -> checkout -> poll the order. By default the order page
-    polls on its own connection while the buyer goes on (the issue's flow: placing is not
-    held back by confirmations); ``closed_loop`` waits for each confirmation first."""
+                 out: list[Attempt], pages: asyncio.Queue[tuple[str, Attempt, str] | None],
+                 closed_loop: bool) -> None:
+    """One buyer looping hold 1 -> checkout -> poll the order. By default an order page
+    follows the order while the buyer goes on (the issue's flow: placing is not held back
+    by confirmations); ``closed_loop`` waits for each confirmation first."""
     conn = Connection(base)
     body = {"items": [{"ticket_type_id": event["ticket_types"][0]["id"], "quantity": 1}]}
-    page: asyncio.Queue[tuple[str, Attempt, str] | None] = asyncio.Queue()
-    watcher = asyncio.create_task(_order_page(base, page))
     try:
         for n in attempts:
             token = tokens[n % len(tokens)]
@@ -123,11 +123,8 @@ async def _buyer(base: str, event: dict[str, Any], tokens: list[str], attempts: 
             if closed_loop:
                 await _until_final(conn, token, attempt, order)
                 continue
-            page.put_nowait((token, attempt, order))
-        page.put_nowait(None)
-        await watcher
+            pages.put_nowait((token, attempt, order))
     finally:
-        watcher.cancel()
         conn.close()
 
 
@@ -175,8 +172,14 @@ async def leap_flow(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         results: list[Attempt] = []
         attempts = iter(range(args.attempts))
         t0 = time.perf_counter()
-        await asyncio.gather(*(_buyer(base, event, tokens, attempts, results,
+        pages: asyncio.Queue[tuple[str, Attempt, str] | None] = asyncio.Queue()
+        watchers = [asyncio.create_task(_order_page(base, pages))
+                    for _ in range(ORDER_PAGES_PER_BUYER * args.buyers)]
+        await asyncio.gather(*(_buyer(base, event, tokens, attempts, results, pages,
                                       args.closed_loop) for _ in range(args.buyers)))
+        for _ in watchers:
+            pages.put_nowait(None)
+        await asyncio.gather(*watchers)
         (avail,), _ = await loadgen.run(base, [Job(
             "GET", f"/api/events/{event['id']}/availability")], 1)
     finally:

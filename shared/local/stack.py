@@ -1,7 +1,8 @@
 """The local stack in one event loop: the API under uvicorn, the payments consumer and the
-dead-letter consumer on the Redis Stream, the reconciler every few seconds and the checkout
-outbox relay every second. The local host runs it in the foreground (or one per worker
-process, see ``workers``); the tests run it in a thread.
+dead-letter consumer on the Redis Stream, the reconciler every few seconds, the checkout
+outbox relay every second and the email sender. The local host runs it in the foreground (or
+one per worker process, see ``workers``, with the email sender in a process of its own,
+``mailer``); the tests run it in a thread.
 
 With several stacks at once (worker processes), each is one member of the payments consumer
 group, and the reconciler (with the outbox relay) runs in whichever holds a Redis lease
@@ -61,12 +62,25 @@ def served_by(app: ASGIApp, name: str) -> ASGIApp:
     return wrapped
 
 
+async def send_emails_until(runtime: Runtime, stop: asyncio.Event) -> None:
+    """The email outbox's sender (the function app's ``send_emails`` timer in Azure)."""
+    while not stop.is_set():
+        try:
+            await runtime.emails.send_due()
+        except Exception:
+            log.exception("email sender pass failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), runtime.settings.mail_interval_seconds)
+
+
 class LocalStack:
     def __init__(self, runtime: Runtime, *, host: str, port: int,
                  static_dir: Path | None = None, reconcile_interval: float = 5.0,
                  access_log: bool = False, worker: str = "",
-                 reconcile_lease: bool = False) -> None:
+                 reconcile_lease: bool = False, mail: bool = True) -> None:
+        """``mail=False``: another process sends the email outbox (``shared.local.mailer``)."""
         self.runtime = runtime
+        self._mail = mail
         self.app = create_app(runtime, static_dir)
         self.worker = worker
         served: ASGIApp = served_by(self.app, worker) if worker else self.app
@@ -160,24 +174,14 @@ class LocalStack:
             log.warning("reconciler lease: %s", exc)
         return self.reconciling
 
-    async def _mail_loop(self) -> None:
-        """The outbox's sender (the function app's ``send_emails`` timer in Azure)."""
-        while not self._stop.is_set():
-            try:
-                await self.runtime.emails.send_due()
-            except Exception:
-                log.exception("email sender pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(),
-                                       self.runtime.settings.mail_interval_seconds)
-
     async def run(self, sockets: list[socket.socket] | None = None) -> None:
         self._stop = asyncio.Event()
         tasks = [asyncio.create_task(c.run(self._stop)) for c in self.consumers]
         tasks.append(asyncio.create_task(self._reconcile_loop()))
         tasks.append(asyncio.create_task(self._every(
             OUTBOX_RELAY_INTERVAL_S, "outbox relay", self._relay_outbox)))
-        tasks.append(asyncio.create_task(self._mail_loop()))
+        if self._mail:
+            tasks.append(asyncio.create_task(send_emails_until(self.runtime, self._stop)))
         try:
             await self.server.serve(sockets=sockets)
         finally:

@@ -6,8 +6,9 @@ admin, demo data), then starts the workers: each is ``python -m shared.local.wor
 the same settings, binds the same port with ``SO_REUSEPORT`` (the kernel spreads incoming
 connections over them) and runs a whole ``LocalStack``: the API, one member of the payments
 consumer group (and of the dead-letter one), and the reconciler loop, which only the holder
-of the Redis reconciler lease runs. A worker that dies is started again; Ctrl-C (or SIGTERM)
-stops them all, then the host stops redis.
+of the Redis reconciler lease runs. Beside them one ``python -m shared.local.mailer`` sends
+the email outbox at a lower CPU priority (``mailer.py``). A process that dies is started
+again; Ctrl-C (or SIGTERM) stops them all, then the host stops redis.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from shared import telemetry
 from shared.local import event_loop
+from shared.local.mailer import MAILER_NICE
 from shared.local.redis_server import _die_with_parent
 from shared.local.stack import LocalStack
 from shared.runtime import build_runtime
@@ -32,6 +34,12 @@ from shared.settings import Settings, from_env_or_exit
 
 log = logging.getLogger(__name__)
 WORKER_INDEX = "LEAP_WORKER_INDEX"
+MAILER = -1  # the email sender's key among the host's processes
+
+
+def _mailer_child() -> None:
+    _die_with_parent()
+    os.nice(MAILER_NICE)
 
 
 def worker_count(settings: Settings) -> int:
@@ -64,24 +72,27 @@ class Workers:
         self._settings = settings
         self._count = count
         self._restart_delay = restart_delay
+        # Worker index -> process; MAILER: the email sender.
         self._procs: dict[int, subprocess.Popen[bytes]] = {}
         self._stopping = False
 
     def _spawn(self, index: int) -> None:
         s = self._settings
+        mailer = index == MAILER
         env = {**os.environ, WORKER_INDEX: str(index), "REDIS_URL": s.redis_url,
                "HOST": s.host, "PORT": str(s.port), "LEAP_DATA_DIR": str(s.data_dir),
                "STATIC_DIR": str(s.static_dir), "QUEUE_TOKEN_SECRET": s.queue_token_secret,
                "SMTP_HOST": s.smtp_host, "SMTP_PORT": str(s.smtp_port),
                "IMAGE_CONNECTION": s.image_connection}
         self._procs[index] = subprocess.Popen(
-            [sys.executable, "-m", "shared.local.workers"], env=env,
-            cwd=Path(__file__).resolve().parents[2],
-            preexec_fn=_die_with_parent)  # noqa: PLW1509 (no orphan worker if the host is killed)
+            [sys.executable, "-m", "shared.local.mailer" if mailer else "shared.local.workers"],
+            env=env, cwd=Path(__file__).resolve().parents[2],
+            # No orphan if the host is killed; the mailer yields the CPU to the API.
+            preexec_fn=_mailer_child if mailer else _die_with_parent)  # noqa: PLW1509
 
     def start(self) -> None:
         ensure_port_free(self._settings.host, self._settings.port)
-        for index in range(self._count):
+        for index in (*range(self._count), MAILER):
             self._spawn(index)
 
     def stop(self) -> None:
@@ -95,7 +106,8 @@ class Workers:
         while not (self._stopping or stopped()):
             for index, proc in list(self._procs.items()):
                 if proc.poll() is not None and not self._stopping:
-                    log.warning("worker %d exited with %s; starting it again", index,
+                    log.warning("%s exited with %s; starting it again",
+                                "the mailer" if index == MAILER else f"worker {index}",
                                 proc.returncode)
                     await asyncio.sleep(self._restart_delay)
                     self._spawn(index)
@@ -121,7 +133,7 @@ async def serve_worker(settings: Settings, index: int) -> None:
         static = dist if (dist / "index.html").is_file() else settings.static_dir
         stack = LocalStack(runtime, host=settings.host, port=settings.port, static_dir=static,
                            reconcile_interval=settings.reconcile_interval_seconds,
-                           worker=name, reconcile_lease=True)
+                           worker=name, reconcile_lease=True, mail=False)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stack.stop)

@@ -89,19 +89,23 @@ def _restart_keeps_data(tmp_path: Path, order_id: str, event: dict[str, Any], tt
     assert "seeded" not in out
 
 
-def _worker_children(pid: int) -> list[int]:
+def _children(pid: int, module: str) -> list[int]:
     out = subprocess.run(["ps", "-o", "pid=,ppid=,args=", "-e"], capture_output=True,
                          text=True, check=True).stdout
     return [int(p) for p, pp, args in (line.split(None, 2) for line in out.splitlines())
-            if int(pp) == pid and "shared.local.workers" in args]
+            if int(pp) == pid and f"-m {module}" in args]
 
 
 @pytest.mark.e2e
 def test_two_workers_both_serve_and_exactly_one_runs_the_reconciler(tmp_path: Path) -> None:
     host = start_host(tmp_path, WORKERS="2", HOLD_SECONDS="1", SEED_DEMO="true")
     try:
-        workers = _worker_children(host.process.pid)
+        workers = _children(host.process.pid, "shared.local.workers")
         assert len(workers) == 2
+        # The email sender runs beside them, niced below them.
+        (mailer,) = _children(host.process.pid, "shared.local.mailer")
+        assert os.getpriority(os.PRIO_PROCESS, mailer) > os.getpriority(
+            os.PRIO_PROCESS, workers[0])
         served: set[str] = set()
         deadline = time.monotonic() + 30
         # Fresh connections: the kernel spreads them over the two listening workers.
@@ -124,12 +128,23 @@ def test_two_workers_both_serve_and_exactly_one_runs_the_reconciler(tmp_path: Pa
                    != "released"):
                 assert time.monotonic() < deadline, "no reconciler released the hold"
                 time.sleep(0.2)
+            # A purchase: a worker confirms it, the mailer process sends its email.
+            hold = c.post(f"/api/events/{event['id']}/holds",
+                          json={"items": [{"ticket_type_id": tt["id"], "quantity": 1}]})
+            order = c.post(f"/api/holds/{hold.json()['hold_id']}/checkout",
+                           json={"payment_token": "tok_visa"}).json()["order_id"]
+            assert c.get(f"/api/orders/{order}?wait=20").json()["status"] == "confirmed"
+            deadline = time.monotonic() + 30
+            while not any(order in m.read_text() for m in (tmp_path / "mail").glob("*.eml")):
+                assert time.monotonic() < deadline, "no confirmation email arrived"
+                time.sleep(0.2)
     finally:
         out = stop_host(host)
     assert host.process.returncode == 0, out
     assert out.count("holds the reconciler lease") == 1, out
     assert out.count(": serving; payments consumer") == 2, out
     assert "(2 worker processes)" in out
-    for worker in workers:  # Ctrl-C stopped every worker
+    assert out.count("mailer (pid") == 1, out
+    for child in (*workers, mailer):  # Ctrl-C stopped every process
         with pytest.raises(ProcessLookupError):
-            os.kill(worker, 0)
+            os.kill(child, 0)
