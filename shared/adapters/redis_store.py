@@ -187,6 +187,17 @@ class RedisInventory:
         raw = await self._redis.hget(event_keys(event_id)[HOLDS], hold_id)
         return Hold.from_record(event_id, raw) if raw else None
 
+    async def get_holds(self, wanted: Sequence[tuple[str, str]]) -> list[Hold | None]:
+        if not wanted:
+            return []
+        # A plain pipeline (split per node on a cluster): one round trip for a whole batch.
+        pipe = self._redis.pipeline(transaction=False)
+        for event_id, hold_id in wanted:
+            pipe.hget(event_keys(event_id)[HOLDS], hold_id)
+        raw: list[Any] = await pipe.execute()
+        return [Hold.from_record(event_id, r) if r else None
+                for (event_id, _), r in zip(wanted, raw, strict=True)]
+
     async def hold_of_order(self, event_id: str, order_id: str) -> Hold | None:
         key = event_keys(event_id)[HOLDS]
         hold_id = await self._redis.hget(key, f"o:{order_id}")

@@ -97,11 +97,23 @@ class Finalizer:
         """The SQL hold store when ``hold_id`` was made in degraded mode."""
         return self._sql_holds if ids.is_degraded_id(hold_id) else None
 
-    async def _get_hold(self, request: PaymentRequest) -> Hold | None:
-        sql = self._sql(request.hold_id)
-        if sql is not None:
-            return await sql.get_hold(request.hold_id)
-        return await self._store.get_hold(request.event_id, request.hold_id)
+    async def _get_holds(self, requests: Sequence[PaymentRequest]
+                         ) -> list[Hold | BaseException | None]:
+        """The requests' holds: Redis ones in one pipelined round trip (a failure fails
+        each of them), SQL ones (degraded mode) one by one."""
+        found: dict[str, Hold | BaseException | None] = {}
+        in_redis = [r for r in requests if self._sql(r.hold_id) is None]
+        try:
+            holds = await self._store.get_holds([(r.event_id, r.hold_id) for r in in_redis])
+            found.update((r.hold_id, h) for r, h in zip(in_redis, holds, strict=True))
+        except Exception as exc:
+            found.update((r.hold_id, exc) for r in in_redis)
+        if self._sql_holds is not None:
+            in_sql = [r for r in requests if r.hold_id not in found]
+            sql_holds = await asyncio.gather(
+                *(self._sql_holds.get_hold(r.hold_id) for r in in_sql), return_exceptions=True)
+            found.update((r.hold_id, h) for r, h in zip(in_sql, sql_holds, strict=True))
+        return [found[r.hold_id] for r in requests]
 
     async def handle(self, request: PaymentRequest) -> Order:
         """One message: its order, or raises so that the queue redelivers it."""
@@ -149,9 +161,7 @@ class Finalizer:
         decided = await self._ledger.get_orders([r.order_id for r in requests])
         # Orders already in the ledger: a crash may have come between ledger and Redis.
         fresh = [r for r in requests if r.order_id not in decided]
-        holds = await asyncio.gather(
-            *(self._get_hold(r) for r in fresh),
-            return_exceptions=True)
+        holds = await self._get_holds(fresh)
         to_charge: list[PaymentRequest] = []
         expired: list[PaymentRequest] = []
         for r, hold in zip(fresh, _checked(holds), strict=True):
