@@ -47,6 +47,15 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+# The order page's refund reads, built once (see sql_ledger's hot reads).
+_REFUNDED_AMOUNTS = (
+    sa.select(refunds.c.order_id, sa.func.sum(refunds.c.amount).label("a"))
+    .where(refunds.c.order_id.in_(sa.bindparam("ids", expanding=True)))
+    .group_by(refunds.c.order_id))
+_REFUNDED_TICKETS = (
+    sa.select(refunded_tickets.c.order_id, refunded_tickets.c.ticket_id)
+    .where(refunded_tickets.c.order_id.in_(sa.bindparam("ids", expanding=True))))
+
 class SqlConsole:
     def __init__(self, ledger: SqlLedger) -> None:
         self._ledger = ledger
@@ -313,14 +322,9 @@ class SqlConsole:
             with reading(self.engine) as c:
                 for i in range(0, len(ids), 500):
                     part = ids[i:i + 500]
-                    for r in c.execute(sa.select(refunds.c.order_id,
-                                                 sa.func.sum(refunds.c.amount).label("a"))
-                                       .where(refunds.c.order_id.in_(part))
-                                       .group_by(refunds.c.order_id)).all():
+                    for r in c.execute(_REFUNDED_AMOUNTS, {"ids": part}).all():
                         amounts[r.order_id] = int(r.a or 0)
-                    for t in c.execute(sa.select(refunded_tickets.c.order_id,
-                                                 refunded_tickets.c.ticket_id)
-                                       .where(refunded_tickets.c.order_id.in_(part))).all():
+                    for t in c.execute(_REFUNDED_TICKETS, {"ids": part}).all():
                         voided.setdefault(t.order_id, set()).add(t.ticket_id)
             return {o: RefundState(amounts.get(o, 0), frozenset(voided.get(o, set())))
                     for o in set(amounts) | set(voided)}

@@ -50,6 +50,18 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 _IN_CHUNK = 500  # ids per IN (...) list
 
+# The statements of the hot reads (the order page, finalize's duplicate check), built once:
+# building a Select per call cost four times its execution on SQLite (docs/architecture.md
+# §8); the compiled form is cached by SQLAlchemy either way.
+_ORDER_BY_ID = sa.select(orders).where(orders.c.id == sa.bindparam("key"))
+_ORDER_BY_HOLD = sa.select(orders).where(orders.c.hold_id == sa.bindparam("key"))
+_TICKETS_OF = (sa.select(tickets).where(tickets.c.order_id == sa.bindparam("order_id"))
+               .order_by(tickets.c.id))
+_ORDERS_IN = sa.select(orders).where(orders.c.id.in_(sa.bindparam("ids", expanding=True)))
+_TICKETS_OF_ORDERS = (sa.select(tickets)
+                      .where(tickets.c.order_id.in_(sa.bindparam("ids", expanding=True)))
+                      .order_by(tickets.c.id))
+
 
 def create_engine(url: str, **kwargs: Any) -> sa.Engine:
     """An engine for ``url``. SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE so that
@@ -205,14 +217,11 @@ class SqlLedger:
 
     def _order(self, c: sa.Connection, order_id: str | None = None,
                hold_id: str | None = None) -> Order | None:
-        cond = orders.c.id == order_id if order_id else orders.c.hold_id == hold_id
-        row = c.execute(sa.select(orders).where(cond)).first()
+        row = c.execute(_ORDER_BY_ID if order_id else _ORDER_BY_HOLD,
+                        {"key": order_id or hold_id}).first()
         if row is None:
             return None
-        ticket_rows = c.execute(
-            sa.select(tickets).where(tickets.c.order_id == row.id).order_by(tickets.c.id)
-        ).all()
-        return _order_from(row, ticket_rows)
+        return _order_from(row, c.execute(_TICKETS_OF, {"order_id": row.id}).all())
 
     def _existing(self, request: PaymentRequest) -> Order | None:
         with reading(self.engine) as c:
@@ -234,12 +243,11 @@ class SqlLedger:
                 # Chunks keep every statement under SQL Server's 2,100 parameters.
                 for start in range(0, len(order_ids), _IN_CHUNK):
                     chunk = list(order_ids[start:start + _IN_CHUNK])
-                    rows = c.execute(sa.select(orders).where(orders.c.id.in_(chunk))).all()
+                    rows = c.execute(_ORDERS_IN, {"ids": chunk}).all()
                     if not rows:
                         continue
-                    ticket_rows = c.execute(
-                        sa.select(tickets).where(tickets.c.order_id.in_([r.id for r in rows]))
-                        .order_by(tickets.c.id)).all()
+                    ticket_rows = c.execute(_TICKETS_OF_ORDERS,
+                                            {"ids": [r.id for r in rows]}).all()
                     by_order: dict[str, list[sa.Row[Any]]] = {}
                     for t in ticket_rows:
                         by_order.setdefault(t.order_id, []).append(t)
