@@ -128,6 +128,26 @@ async def _buyer(base: str, event: dict[str, Any], tokens: list[str], attempts: 
         conn.close()
 
 
+def cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of ``root`` and every process below it, from /proc (Linux):
+    how much work the sale cost, steadier across runs than the rates on a shared machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        tree.add(pid)
+        todo += [child for child, (parent, _) in stats.items() if parent == pid]
+    return sum(stats[pid][1] for pid in tree if pid in stats)
+
+
 async def every_worker_answers(base: str, workers: int) -> None:
     """Wait until each worker process has answered (fresh connections spread over them)."""
     import httpx
@@ -154,6 +174,10 @@ async def leap_flow(args: argparse.Namespace, workers: int) -> dict[str, Any]:
            "RATE_CHECKOUT_PER_USER": "1000000/1"}
     base = f"http://127.0.0.1:{port}"
     proc = flash_sale.spawn([sys.executable, "-m", "shared.local"], env)
+
+    def redis_cpu() -> float:
+        return cpu_seconds(redis_server.process.pid) if redis_server.process else 0.0
+
     try:
         await flash_sale.wait_http(f"{base}/api/health", proc)
         await every_worker_answers(base, workers)
@@ -171,6 +195,7 @@ async def leap_flow(args: argparse.Namespace, workers: int) -> dict[str, Any]:
                                          args.buyers)
         results: list[Attempt] = []
         attempts = iter(range(args.attempts))
+        cpu0 = cpu_seconds(proc.pid) + redis_cpu()
         t0 = time.perf_counter()
         pages: asyncio.Queue[tuple[str, Attempt, str] | None] = asyncio.Queue()
         watchers = [asyncio.create_task(_order_page(base, pages))
@@ -180,6 +205,7 @@ async def leap_flow(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         for _ in watchers:
             pages.put_nowait(None)
         await asyncio.gather(*watchers)
+        cpu = cpu_seconds(proc.pid) + redis_cpu() - cpu0
         (avail,), _ = await loadgen.run(base, [Job(
             "GET", f"/api/events/{event['id']}/availability")], 1)
     finally:
@@ -201,6 +227,9 @@ async def leap_flow(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         "placed_per_s": round(len(placed) / last_placed, 1) if placed else None,
         "confirmed_per_s": round(len(confirmed) / last_confirmed, 1) if confirmed else None,
         "sellout_s": round(last_confirmed, 3),
+        # Every process of the stack (workers, mailer, host, redis-server) during the sale.
+        "server_cpu_ms_per_confirmed_order": (round(cpu * 1000 / len(confirmed), 2)
+                                              if confirmed else None),
         "to_place_ms": lat([a.placed - a.started for a in placed if a.placed]),
         "to_confirm_ms": lat([a.final - a.started for a in confirmed if a.final]),
         "available_after": left,

@@ -30,7 +30,7 @@ from shared.settings import Rate
 AnyRedis = Redis | RedisCluster
 
 SCRIPTS = ("hold", "checkout", "commit", "release", "expire", "load", "capacity", "sync_sql",
-           "held_counts")
+           "held_counts", "hold_of_order")
 
 
 def _result(raw: Any) -> ScriptResult:
@@ -199,11 +199,8 @@ class RedisInventory:
                 for (event_id, _), r in zip(wanted, raw, strict=True)]
 
     async def hold_of_order(self, event_id: str, order_id: str) -> Hold | None:
-        key = event_keys(event_id)[HOLDS]
-        hold_id = await self._redis.hget(key, f"o:{order_id}")
-        if not hold_id:
-            return None
-        return await self.get_hold(event_id, text(hold_id))
+        result = await self._run("hold_of_order", event_id, [order_id])
+        return Hold.from_record(event_id, result.get("hold")) if result.ok else None
 
     async def availability(self, event_id: str) -> dict[str, int] | None:
         raw = await self._redis.hgetall(event_keys(event_id)[INV])

@@ -289,3 +289,28 @@ async def test_degraded_holds_keep_the_per_user_limit_and_uncapped_promo_codes(
     with pytest.raises(PerUserLimit):  # 2 bought + 2 more > 3, now counted by Redis
         await rt.holds.create(buyer, event.id, [LineItem(ga, 2)])
     await assert_invariant(rt, event.id)
+
+
+async def test_order_reads_while_redis_is_down(drt: Runtime, own_redis: RedisServer) -> None:
+    """The order page asks Redis first (a pending order is a hold in checkout); with Redis
+    down a decided order still reads from the ledger, and a pending one answers that Redis
+    is unavailable (503), never "not found"."""
+    rt = drt
+    event = await make_event(rt, {"GA": 5})
+    buyer = (await make_buyer(rt))[1]
+    decided = await rt.checkout.checkout(buyer, (await hold(rt, buyer, event.id,
+                                                            type_id(event, "GA"))).id, "tok_visa")
+    await drain(rt)
+    pending = await rt.checkout.checkout(buyer, (await hold(rt, buyer, event.id,
+                                                            type_id(event, "GA"))).id, "tok_visa")
+    assert decided.order_id and pending.order_id
+    assert (await rt.orders.get(buyer, pending.order_id)).status == OrderStatus.PENDING
+    own_redis.kill()
+    assert (await rt.orders.get(buyer, decided.order_id)).status == OrderStatus.CONFIRMED
+    with pytest.raises(RedisUnavailable):
+        await rt.orders.get(buyer, pending.order_id)
+    own_redis.start()
+    await redis_back(rt)
+    await drain(rt)
+    assert (await rt.orders.get(buyer, pending.order_id)).status == OrderStatus.CONFIRMED
+    await assert_invariant(rt, event.id)
