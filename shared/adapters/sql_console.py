@@ -329,7 +329,7 @@ class SqlConsole:
             return {o: RefundState(amounts.get(o, 0), frozenset(voided.get(o, set())))
                     for o in set(amounts) | set(voided)}
 
-        return await self._ledger._run(run)
+        return await self._ledger.read(run)
 
     # ---- cancelling a whole event ----------------------------------------------------
 

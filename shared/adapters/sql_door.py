@@ -155,4 +155,4 @@ class SqlDoor:
                 rows = c.execute(_CHECKINS_OF, {"ids": list(ticket_ids)}).all()
             return {r.ticket_id: int(r.checked_in_at) for r in rows}
 
-        return await self._ledger._run(run)
+        return await self._ledger.read(run)

@@ -138,6 +138,15 @@ class SqlLedger:
         """``_run`` for the other SQL adapters sharing this engine (``sql_holds``)."""
         return await self._run(work)
 
+    async def read(self, work: Callable[[], T]) -> T:
+        """A short pure read (``reading()`` inside ``work``). On SQLite it runs right here on
+        the event loop: in WAL mode a reader never waits for the write lock, and the query
+        costs less than the thread hop and the GIL hand-offs it replaces (the on-sale profile,
+        docs/architecture.md §8). Elsewhere (Azure SQL, a network round trip) a thread."""
+        if self.engine.dialect.name == "sqlite":
+            return work()
+        return await self._run(work)
+
     async def migrate(self) -> list[int]:
         return await self._run(lambda: sql_migrations.migrate(self.engine))
 
@@ -234,7 +243,7 @@ class SqlLedger:
             with reading(self.engine) as c:
                 return self._order(c, order_id=order_id)
 
-        return await self._run(run)
+        return await self.read(run)
 
     async def get_orders(self, order_ids: Sequence[str]) -> dict[str, Order]:
         def run() -> dict[str, Order]:
@@ -254,7 +263,7 @@ class SqlLedger:
                     found.update({r.id: _order_from(r, by_order.get(r.id, [])) for r in rows})
             return found
 
-        return await self._run(run) if order_ids else {}
+        return await self.read(run) if order_ids else {}
 
     async def orders_of_user(self, user_id: str, limit: int) -> list[Order]:
         def run() -> list[Order]:
