@@ -172,8 +172,9 @@ class Settings(BaseSettings):
         "XREADGROUP COUNT, written in one ledger transaction)")
     # The local host.
     workers: int = Field(
-        0, ge=0, description="local host: API worker processes, each one payments consumer; "
-        "0 = one per CPU core", json_schema_extra={"shown_default": "`0` (one per core)"})
+        0, ge=0, description="local host: API worker processes, each one payments consumer "
+        "(with more than one, the email sender runs beside them in a niced process of its "
+        "own); 0 = one per CPU core", json_schema_extra={"shown_default": "`0` (one per core)"})
     # Purchase rules.
     hold_seconds: int = Field(600, ge=1, description="how long a hold lasts")
     payment_window_seconds: int = Field(
