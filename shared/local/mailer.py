@@ -3,9 +3,9 @@ priority, when ``make run`` serves from several worker processes.
 
 The sender (the function app's ``send_emails`` timer in Azure, where it runs apart from the
 HTTP instances' requests) renders each confirmation's QR codes and PDF: during an on-sale
-that was about an eighth of every API worker's CPU (docs/architecture.md §8). Here it has a
-process of its own, niced by the host (``MAILER_NICE``), so on a machine the sale saturates
-confirmations come first and the emails follow as CPU frees up; on an idle machine it sends
+that was about a sixth of every API worker's CPU (docs/architecture.md §8). Here it has a
+process of its own, niced by the host (``workers.MAILER_NICE``), so on a machine the sale
+saturates confirmations come first and the emails follow as CPU frees up; idle, it sends
 within ``MAIL_INTERVAL_SECONDS`` as before. Claims are leased in the outbox, so a sender that
 dies mid-email loses nothing: the host starts it again and the lease expires into a retry.
 """
@@ -18,14 +18,12 @@ import os
 import signal
 import sys
 
-from shared import telemetry
-from shared.local import event_loop
 from shared.local.stack import send_emails_until
+from shared.local.workers import child_main
 from shared.runtime import build_runtime
-from shared.settings import Settings, from_env_or_exit
+from shared.settings import Settings
 
 log = logging.getLogger(__name__)
-MAILER_NICE = 10  # added to the host's niceness: the sale's requests come first
 
 
 async def serve_mailer(settings: Settings) -> None:
@@ -43,12 +41,7 @@ async def serve_mailer(settings: Settings) -> None:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = from_env_or_exit()
-    telemetry.configure(settings)
-    event_loop.run(serve_mailer(settings))
-    return 0
+    return child_main(serve_mailer)
 
 
 if __name__ == "__main__":

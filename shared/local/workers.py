@@ -21,12 +21,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from shared import telemetry
 from shared.local import event_loop
-from shared.local.mailer import MAILER_NICE
 from shared.local.redis_server import _die_with_parent
 from shared.local.stack import LocalStack
 from shared.runtime import build_runtime
@@ -35,6 +35,7 @@ from shared.settings import Settings, from_env_or_exit
 log = logging.getLogger(__name__)
 WORKER_INDEX = "LEAP_WORKER_INDEX"
 MAILER = -1  # the email sender's key among the host's processes
+MAILER_NICE = 10  # added to the host's niceness: the sale's requests come first
 
 
 def _mailer_child() -> None:
@@ -145,13 +146,19 @@ async def serve_worker(settings: Settings, index: int) -> None:
         await runtime.close()
 
 
-def main() -> int:
+def child_main(serve: Callable[[Settings], Coroutine[Any, Any, None]]) -> int:
+    """A child process of the host (a worker, the mailer): settings from the environment the
+    host passed, telemetry, then ``serve`` on the local event loop."""
     logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = from_env_or_exit()
     telemetry.configure(settings)
-    event_loop.run(serve_worker(settings, int(os.environ.get(WORKER_INDEX, "0"))))
+    event_loop.run(serve(settings))
     return 0
+
+
+def main() -> int:
+    return child_main(lambda s: serve_worker(s, int(os.environ.get(WORKER_INDEX, "0"))))
 
 
 if __name__ == "__main__":
