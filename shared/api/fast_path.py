@@ -50,20 +50,24 @@ QUEUE_TOKEN_MAX = 200  # the route's X-Queue-Token max_length
 Handler = Callable[[Runtime, Scope, str, dict[bytes, bytes], bytes], Awaitable[Response | None]]
 
 
+def _dumps(payload: object) -> bytes:
+    """JSON as the app's JSONResponse renders it."""
+    return json.dumps(payload, ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":")).encode()
+
+
 def hold_json(hold: Hold) -> bytes:
     """``HoldOut.of(hold)`` as the app's JSONResponse renders it, without pydantic."""
-    return json.dumps({
+    return _dumps({
         "hold_id": hold.id, "event_id": hold.event_id, "status": hold.status.value,
         "items": [{"ticket_type_id": i.ticket_type_id, "quantity": i.quantity,
                    "unit_price": i.unit_price} for i in hold.items],
         "total": hold.total, "currency": hold.currency, "expires_at": iso(hold.expires_at),
         "order_id": hold.order_id, "promo_code": hold.promo_code, "discount": hold.discount,
-    }, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    })
 
 
-def _json(payload: object, status: int, location: str | None = None) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, allow_nan=False,
-                      separators=(",", ":")).encode()
+def _json(body: bytes, status: int = 200, location: str | None = None) -> Response:
     return Response(body, status_code=status, media_type="application/json",
                     headers={"Location": location} if location else None)
 
@@ -88,8 +92,7 @@ async def _hold(rt: Runtime, scope: Scope, event_id: str, headers: dict[bytes, b
     hold = await rt.holds.create(
         user, event_id, [LineItem(i.ticket_type_id, i.quantity) for i in hold_in.items],
         hold_in.promo_code or "")
-    return Response(hold_json(hold), status_code=201, media_type="application/json",
-                    headers={"Location": f"/api/holds/{hold.id}"})
+    return _json(hold_json(hold), 201, f"/api/holds/{hold.id}")
 
 
 async def _checkout(rt: Runtime, scope: Scope, hold_id: str, headers: dict[bytes, bytes],
@@ -101,7 +104,7 @@ async def _checkout(rt: Runtime, scope: Scope, hold_id: str, headers: dict[bytes
         return None
     hold = await rt.checkout.checkout(user, hold_id, checkout_in.payment_token)
     assert hold.order_id is not None
-    return _json({"order_id": hold.order_id, "status": checkout_status(hold)}, 202,
+    return _json(_dumps({"order_id": hold.order_id, "status": checkout_status(hold)}), 202,
                  f"/api/orders/{hold.order_id}")
 
 
@@ -116,8 +119,7 @@ async def _order(rt: Runtime, scope: Scope, order_id: str, headers: dict[bytes, 
         if wait > MAX_WAIT_SECONDS:
             return None
     user = await _user(rt, headers)
-    return Response((await order_out(rt, user, order_id, wait)).model_dump_json().encode(),
-                    media_type="application/json")
+    return _json((await order_out(rt, user, order_id, wait)).model_dump_json().encode())
 
 
 ROUTES: tuple[tuple[str, re.Pattern[str], Handler], ...] = (

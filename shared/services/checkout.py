@@ -25,7 +25,7 @@ from shared.errors import HoldExpired, HoldNotActive, NotFound
 from shared.models import Hold, HoldStatus, PaymentRequest, Principal
 from shared.ports import CheckoutOutbox, InventoryStore, PaymentBus, ScriptResult
 from shared.services.degraded import DegradedPurchases
-from shared.services.limits import Limits
+from shared.services.limits import CHECKOUT_REQUESTS, Limits
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class CheckoutService:
         faults.crash_point("checkout-script")
         if not result.ok:
             if result.error == "rate_limited":
-                raise Limits.checkout_refused(int(result.get("retry_after_ms")))
+                raise Limits.refused(CHECKOUT_REQUESTS, int(result.get("retry_after_ms")))
             if result.error == "expired":
                 raise HoldExpired("the hold expired before checkout; its tickets were released")
             if result.error == "released":

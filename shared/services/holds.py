@@ -28,7 +28,7 @@ from shared.models import Hold, LineItem, Principal
 from shared.ports import InventoryStore, ScriptResult
 from shared.services.degraded import DegradedPurchases
 from shared.services.inventory import InventoryService
-from shared.services.limits import Limits
+from shared.services.limits import HOLD_REQUESTS, Limits
 from shared.settings import Rate, Settings
 
 
@@ -93,7 +93,7 @@ class HoldService:
             return Hold.from_record(event_id, result.get("hold"))
         error, tt = result.error, str(result.get("ticket_type_id", ""))
         if error == "rate_limited" and result.get("scope") == "buyer":
-            raise Limits.hold_refused(int(result.get("retry_after_ms")))
+            raise Limits.refused(HOLD_REQUESTS, int(result.get("retry_after_ms")))
         if error == "rate_limited":
             wait = int(result.get("retry_after_ms"))
             raise TooManyRequests("too many hold requests for this event; "

@@ -21,6 +21,10 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
+HOLD_REQUESTS = "hold requests"
+CHECKOUT_REQUESTS = "checkout requests"
+
+
 class Limits:
     def __init__(self, limiter: RateLimiter, settings: Settings,
                  clock: Callable[[], int], fallback: RateLimiter | None = None) -> None:
@@ -38,11 +42,15 @@ class Limits:
                 raise
             return await self._fallback.take(bucket, rate, self._clock(), dry_run=dry_run)
 
+    @staticmethod
+    def refused(what: str, wait_ms: int) -> TooManyRequests:
+        """The 429 for ``what`` (e.g. "hold requests"), also when a script took the bucket."""
+        return TooManyRequests(f"too many {what}; retry in {-(-wait_ms // 1000)} s",
+                               retry_after_ms=wait_ms)
+
     async def _take(self, bucket: str, rate: Rate, what: str) -> None:
-        wait = await self.take(bucket, rate)
-        if wait:
-            raise TooManyRequests(f"too many {what}; retry in {-(-wait // 1000)} s",
-                                  retry_after_ms=wait)
+        if wait := await self.take(bucket, rate):
+            raise self.refused(what, wait)
 
     async def auth_attempt(self, action: str, client_ip: str) -> None:
         await self._take(f"rl:{action}:ip:{client_ip}", self._settings.rate_auth_per_ip,
@@ -52,29 +60,15 @@ class Limits:
         """The buyer's cross-event hold bucket, for a store that takes it with the hold."""
         return f"rl:holds:user:{user_id}", self._settings.rate_holds_per_user
 
-    @staticmethod
-    def hold_refused(wait_ms: int) -> TooManyRequests:
-        return TooManyRequests(f"too many hold requests; retry in {-(-wait_ms // 1000)} s",
-                               retry_after_ms=wait_ms)
-
     async def hold_attempt(self, user_id: str) -> None:
-        bucket, rate = self.hold_bucket(user_id)
-        if wait := await self.take(bucket, rate):
-            raise self.hold_refused(wait)
+        await self._take(*self.hold_bucket(user_id), HOLD_REQUESTS)
 
     def checkout_bucket(self, user_id: str) -> tuple[str, Rate]:
         """The buyer's checkout bucket, for a store that takes it with the checkout."""
         return f"rl:checkout:user:{user_id}", self._settings.rate_checkout_per_user
 
-    @staticmethod
-    def checkout_refused(wait_ms: int) -> TooManyRequests:
-        return TooManyRequests(f"too many checkout requests; retry in {-(-wait_ms // 1000)} s",
-                               retry_after_ms=wait_ms)
-
     async def checkout_attempt(self, user_id: str) -> None:
-        bucket, rate = self.checkout_bucket(user_id)
-        if wait := await self.take(bucket, rate):
-            raise self.checkout_refused(wait)
+        await self._take(*self.checkout_bucket(user_id), CHECKOUT_REQUESTS)
 
     def _lock_key(self, email: str) -> str:
         return f"rl:login-failures:{_digest(email)}"  # no addresses in key names
