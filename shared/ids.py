@@ -6,28 +6,40 @@ Format: ``<event_id>.<32 hex>``. Event ids are UUIDs, which never contain a dot.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
-import uuid
 
 _EVENT_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _CHILD_ID = re.compile(r"^([A-Za-z0-9-]{1,64})\.([0-9a-f]{32})$")
 
 
+def _uuid4_hex() -> str:
+    """``uuid.uuid4().hex`` without building a UUID object (a hold, an order and each ticket
+    take one on the purchase path: the object cost 2 % of a worker in the on-sale profile):
+    16 random bytes with the version (4) and variant (10xx) bits set as RFC 9562 says."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return raw.hex()
+
+
 def new_id() -> str:
-    return str(uuid.uuid4())
+    """A random UUID (version 4), in its canonical form."""
+    h = _uuid4_hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def new_child_id(event_id: str) -> str:
     """A hold or order id that routes to ``event_id``."""
-    return f"{event_id}.{uuid.uuid4().hex}"
+    return f"{event_id}.{_uuid4_hex()}"
 
 
 def new_degraded_child_id(event_id: str) -> str:
     """A hold or order id made in degraded mode (SQL): the same format, but the hex digit
     where a UUID4 always has its version ``4`` is ``d``, so every reader can route the id to
     the SQL ledger without a lookup (normal ids are ``uuid4().hex``)."""
-    digits = uuid.uuid4().hex
+    digits = _uuid4_hex()
     return f"{event_id}.{digits[:12]}d{digits[13:]}"
 
 

@@ -167,6 +167,19 @@ class Order:
 
 
 @dataclass(frozen=True)
+class OrderPage:
+    """An order as its buyer's page shows it: refunds applied (voided tickets marked, the
+    amount returned) and its admitted tickets' check-in times (ticket id -> epoch ms)."""
+
+    order: Order
+    checked_in: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def status(self) -> OrderStatus:
+        return self.order.status
+
+
+@dataclass(frozen=True)
 class Charge:
     id: str
     idempotency_key: str

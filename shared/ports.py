@@ -19,6 +19,7 @@ from shared.models import (
     InventoryLine,
     LineItem,
     Order,
+    OrderPage,
     PaymentRequest,
     Principal,
     Ticket,
@@ -179,6 +180,11 @@ class Ledger(Protocol):
         ...
 
     async def get_order(self, order_id: str) -> Order | None: ...
+
+    async def order_page(self, order_id: str) -> OrderPage | None:
+        """The order with its refunds applied and its tickets' check-ins, in one read (what
+        ``get_order``, ``refund_states`` and ``checkins_of`` would answer together)."""
+        ...
 
     async def get_orders(self, order_ids: Sequence[str]) -> dict[str, Order]:
         """The orders among ``order_ids`` that exist, by id (one query, for a batch)."""

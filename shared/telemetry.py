@@ -63,6 +63,14 @@ def configure(settings: Settings) -> bool:
     return True
 
 
+def exporting(settings: Settings) -> bool:
+    """Whether anything records telemetry: Azure Monitor is configured, or a provider is
+    installed already (the tests read spans and metrics back from memory)."""
+    return bool(settings.applicationinsights_connection_string) or not (
+        isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+        and type(metrics.get_meter_provider()).__name__ == "_ProxyMeterProvider")
+
+
 def inject() -> dict[str, str]:
     """The current trace context as message properties (traceparent, tracestate)."""
     carrier: dict[str, str] = {}

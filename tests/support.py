@@ -17,9 +17,12 @@ import redis
 from shared.adapters.redis_catalog_cache import CHANNEL as CATALOG_CHANNEL
 from shared.adapters.redis_order_notices import CHANNEL as ORDER_NOTICES_CHANNEL
 from shared.adapters.redis_sessions import CHANNEL as REVOCATION_CHANNEL
+from shared.adapters.sql_console import SqlConsole
+from shared.adapters.sql_door import SqlDoor
 from shared.local.redis_server import free_port
 from shared.local.stack import LocalStack
-from shared.models import Event, Principal, Venue, now_ms
+from shared.models import Event, OrderPage, Principal, Venue, now_ms
+from shared.ports_console import with_refunds
 from shared.runtime import Runtime, build_runtime
 from shared.services.catalog import EventDraft, TicketTypeDraft
 from shared.settings import Settings
@@ -69,6 +72,17 @@ async def make_buyer(rt: Runtime, role: str = "user") -> tuple[str, Principal]:
     email = f"buyer{next(_counter)}-{now_ms()}@example.com"
     await rt.accounts.register(email, "correct horse battery", "Buyer", role=role)
     return await rt.accounts.login(email, "correct horse battery")
+
+
+async def assert_order_page_reads_as_three(rt: Runtime, order_id: str) -> OrderPage:
+    """The order page's one ledger read (``order_page``) answers what its three reads did:
+    the order, its refunds applied (``with_refunds``) and its tickets' check-ins."""
+    page, order = await rt.ledger.order_page(order_id), await rt.ledger.get_order(order_id)
+    assert page is not None and order is not None
+    states = await SqlConsole(rt.ledger).refund_states([order_id])
+    assert page.order == with_refunds(order, states.get(order_id))
+    assert page.checked_in == await SqlDoor(rt.ledger).checkins_of([t.id for t in order.tickets])
+    return page
 
 
 async def assert_invariant(rt: Runtime, event_id: str) -> None:

@@ -14,11 +14,13 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse
+from fastapi.telemetry import TelemetryConfig
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from shared import telemetry
 from shared.api import problems
 from shared.api.degraded_notice import HEADER as DEGRADED_HEADER
 from shared.api.degraded_notice import DegradedNotice
@@ -41,6 +43,8 @@ from shared.api.routes import (
 from shared.api.schemas import ProblemOut
 from shared.runtime import Runtime
 from shared.settings import Settings
+
+_NO_HTTP_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 class SpaFiles(StaticFiles):
@@ -116,6 +120,8 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
                 task.cancel()
             await asyncio.gather(*listeners, return_exceptions=True)
 
+    if settings is None:
+        settings = runtime.settings if isinstance(runtime, Runtime) else Settings()
     app = FastAPI(
         title="Leap Ticketing API",
         version="1.0.0",
@@ -126,6 +132,10 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
         redoc_url=None,
         responses=ERRORS,
         lifespan=lifespan,
+        # FastAPI's HTTP spans and metrics only when something records them: unconfigured,
+        # it asks the global providers on every request (os.environ lookups, ~3 % of a
+        # worker in the on-sale profile, docs/architecture.md §8) to learn it has none.
+        telemetry=None if telemetry.exporting(settings) else _NO_HTTP_TELEMETRY,
     )
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     app.state.runtime = provider
@@ -135,8 +145,6 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
         app.include_router(module.router)
     if static_dir is not None and (static_dir / "index.html").is_file():
         app.mount("/", SpaFiles(directory=static_dir, html=True), name="static")
-    if settings is None:
-        settings = runtime.settings if isinstance(runtime, Runtime) else Settings()
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins),

@@ -35,7 +35,7 @@ from shared.settings import Settings, from_env_or_exit
 log = logging.getLogger(__name__)
 WORKER_INDEX = "LEAP_WORKER_INDEX"
 MAILER = -1  # the email sender's key among the host's processes
-MAILER_NICE = 10  # added to the host's niceness: the sale's requests come first
+MAILER_NICE = 19  # the most there is: the sale's requests first, emails with what is left
 
 
 def _mailer_child() -> None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar, cast
 
@@ -65,7 +64,7 @@ stopped it (leave the message to the queue's redelivery)."""
 
 def _tickets(request: PaymentRequest) -> tuple[Ticket, ...]:
     return tuple(
-        Ticket(id=str(uuid.uuid4()), order_id=request.order_id, event_id=request.event_id,
+        Ticket(id=ids.new_id(), order_id=request.order_id, event_id=request.event_id,
                ticket_type_id=item.ticket_type_id, code=ids.new_ticket_code())
         for item in request.items for _ in range(item.quantity)
     )

@@ -12,11 +12,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol, TypeVar
 
-from shared.models import Order, OrderStatus
+from shared.models import OrderStatus
 
 RECHECK_SECONDS = 2.0
 MAX_WAIT_SECONDS = 25.0  # under the usual 30 s proxy and front-door idle timeouts
+
+
+class _HasStatus(Protocol):
+    @property
+    def status(self) -> OrderStatus: ...
+
+
+V = TypeVar("V", bound=_HasStatus)
 
 
 class OrderWaits:
@@ -36,22 +45,25 @@ class OrderWaits:
         """Orders someone waits on, for tests."""
         return len(self._waiters)
 
-    async def until_final(self, order_id: str, load: Callable[[], Awaitable[Order]],
-                          wait: float) -> Order:
-        """The order once it is final, or as it stands after ``wait`` seconds."""
+    async def until_final(self, order_id: str, load: Callable[[bool], Awaitable[V]],
+                          wait: float) -> V:
+        """The order once it is final, or as it stands after ``wait`` seconds. ``load(noticed)``
+        reads it; ``noticed`` is True when a finalizer's notice for it ended the wait."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + min(wait, MAX_WAIT_SECONDS)
+        noticed = False
         while True:
             # Registered before reading, so a notice that lands between the read and the
             # wait is not missed.
             fut: asyncio.Future[None] = loop.create_future()
             self._waiters.setdefault(order_id, set()).add(fut)
             try:
-                order = await load()
+                order = await load(noticed)
                 left = deadline - loop.time()
                 if order.status != OrderStatus.PENDING or left <= 0:
                     return order
                 await asyncio.wait({fut}, timeout=min(left, self._recheck))
+                noticed = fut.done()
             finally:
                 waiters = self._waiters.get(order_id)
                 if waiters is not None:

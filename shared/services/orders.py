@@ -10,9 +10,11 @@ sent after the commit, wakes the long poll to read it again."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from shared import ids
 from shared.errors import NotFound, StoreUnavailable
-from shared.models import HoldStatus, Order, OrderStatus, Principal
+from shared.models import HoldStatus, Order, OrderPage, OrderStatus, Principal
 from shared.ports import InventoryStore, Ledger
 from shared.services.degraded import DegradedPurchases
 
@@ -25,16 +27,33 @@ class OrderService:
         self._degraded = degraded
 
     async def get(self, user: Principal, order_id: str) -> Order:
-        if ids.is_degraded_id(order_id) and self._degraded is not None:
-            order = (await self._ledger.get_order(order_id)
-                     or await self._degraded.pending_order(order_id))
-        else:
-            order = await self._in_redis_or_ledger(order_id)
-        if order is None or order.user_id != user.user_id:
-            raise NotFound("order not found")
-        return order
+        return (await self._find(user, order_id, self._ledger.get_order)).order
 
-    async def _in_redis_or_ledger(self, order_id: str) -> Order | None:
+    async def page(self, user: Principal, order_id: str, *, noticed: bool = False) -> OrderPage:
+        """The order as its page shows it (refunds, check-ins). ``noticed``: a finalizer's
+        notice said it was decided, so it is in the ledger: read there first (one Redis round
+        trip fewer per confirmation; the Redis path still answers if it is not)."""
+        if noticed and not ids.is_degraded_id(order_id):
+            page = await self._ledger.order_page(order_id)
+            if page is not None and page.order.user_id == user.user_id:
+                return page
+        return await self._find(user, order_id, self._ledger.order_page)
+
+    async def _find(self, user: Principal, order_id: str,
+                    read: Callable[[str], Awaitable[Order | OrderPage | None]]) -> OrderPage:
+        found: Order | OrderPage | None
+        if ids.is_degraded_id(order_id) and self._degraded is not None:
+            found = await read(order_id) or await self._degraded.pending_order(order_id)
+        else:
+            found = await self._in_redis_or_ledger(order_id, read)
+        page = OrderPage(found) if isinstance(found, Order) else found
+        if page is None or page.order.user_id != user.user_id:
+            raise NotFound("order not found")
+        return page
+
+    async def _in_redis_or_ledger(
+        self, order_id: str, read: Callable[[str], Awaitable[Order | OrderPage | None]],
+    ) -> Order | OrderPage | None:
         event_id = ids.event_of(order_id)
         if event_id is None:
             return None
@@ -43,16 +62,16 @@ class OrderService:
         except StoreUnavailable:
             # Redis down: a decided order is in the ledger; a pending one cannot be told
             # from an unknown one, so the caller hears that Redis is down (503).
-            if (order := await self._ledger.get_order(order_id)) is None:
+            if (found := await read(order_id)) is None:
                 raise
-            return order
+            return found
         if hold is not None and hold.status == HoldStatus.CHECKOUT:
             return Order(
                 id=order_id, hold_id=hold.id, event_id=hold.event_id, user_id=hold.user_id,
                 status=OrderStatus.PENDING, total=hold.total, currency=hold.currency,
                 created_at=hold.created_at,
             )
-        return await self._ledger.get_order(order_id)
+        return await read(order_id)
 
     async def mine(self, user: Principal, limit: int = 50) -> list[Order]:
         return await self._ledger.orders_of_user(user.user_id, limit)

@@ -18,7 +18,15 @@ from shared import ids
 from shared.adapters.simulated_gateway import SimulatedGateway
 from shared.models import Charge, LineItem, PaymentRequest, Principal, Ticket, now_ms
 from shared.runtime import Runtime
-from tests.support import Live, assert_invariant, make_buyer, make_event, type_id, wait_until
+from tests.support import (
+    Live,
+    assert_invariant,
+    assert_order_page_reads_as_three,
+    make_buyer,
+    make_event,
+    type_id,
+    wait_until,
+)
 
 
 async def _buy(client: httpx.AsyncClient, token: str, event_id: str, type_id_: str,
@@ -190,6 +198,7 @@ async def test_refund_whole_order_and_single_tickets(rt: Runtime, live: Live) ->
         assert one.json()["refunds"][0]["amount"] == 2000
         assert one.json()["order"]["refunded"] == 2000
         assert [t["status"] for t in one.json()["order"]["tickets"]].count("refunded") == 1
+        assert (await assert_order_page_reads_as_three(rt, part)).order.refunded == 2000
         unknown = await a.post(f"/api/admin/orders/{part}/refunds",
                                json={"ticket_ids": ["nope"]})
         assert (unknown.status_code, unknown.json()["field"]) == (422, "ticket_ids")

@@ -13,7 +13,15 @@ import httpx
 
 from shared import ticket_codes
 from shared.runtime import Runtime
-from tests.support import Live, assert_invariant, make_buyer, make_event, type_id, wait_until
+from tests.support import (
+    Live,
+    assert_invariant,
+    assert_order_page_reads_as_three,
+    make_buyer,
+    make_event,
+    type_id,
+    wait_until,
+)
 
 PROBLEM = "application/problem+json"
 
@@ -96,6 +104,8 @@ async def test_staff_admit_a_ticket_once_and_turn_away_the_rest(rt: Runtime, liv
         assert (await door.get(scan_url)).json() == {"checked_in": 1, "tickets": 2}
         mine = (await buyer.get(f"/api/orders/{order['order_id']}")).json()
         assert [t["state"] for t in mine["tickets"]] == ["checked_in", "valid"]
+        page = await assert_order_page_reads_as_three(rt, order["order_id"])
+        assert len(page.checked_in) == 1
 
         # Revoked staff can scan no more.
         assert (await admin.delete(f"/api/admin/events/{event.id}/staff/{staff.user_id}")

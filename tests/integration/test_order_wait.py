@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import redis
 
 from shared.adapters.redis_order_notices import CHANNEL, RedisOrderNotices
-from shared.models import Hold, LineItem, OrderStatus, PaymentRequest, Principal
+from shared.errors import NotFound
+from shared.models import Hold, LineItem, OrderPage, OrderStatus, PaymentRequest, Principal
 from shared.runtime import Runtime
 from shared.services.order_waits import OrderWaits
 from tests.support import Live, assert_invariant, make_buyer, make_event, type_id, wait_until
@@ -53,8 +55,13 @@ async def test_the_finalizer_notice_wakes_the_waiting_buyer(rt: Runtime) -> None
     listener = asyncio.create_task(RedisOrderNotices(rt.redis).listen(waits.notify))
     try:
         await wait_until(lambda: _subscribed(rt, before), "the notice listener subscribed")
-        waiting = asyncio.create_task(
-            waits.until_final(order_id, lambda: rt.orders.get(user, order_id), 20))
+        reads: list[bool] = []
+
+        async def load(noticed: bool) -> OrderPage:
+            reads.append(noticed)
+            return await rt.orders.page(user, order_id, noticed=noticed)
+
+        waiting = asyncio.create_task(waits.until_final(order_id, load, 20))
 
         async def registered() -> bool:
             return waits.waiting == 1
@@ -62,9 +69,13 @@ async def test_the_finalizer_notice_wakes_the_waiting_buyer(rt: Runtime) -> None
         await wait_until(registered, "the buyer waits on the pending order")
         assert not waiting.done()
         await rt.finalizer.handle(_message(hold, user))
-        order = await waiting
-        assert order.status == OrderStatus.CONFIRMED and len(order.tickets) == 2
+        page = await waiting
+        assert page.status == OrderStatus.CONFIRMED and len(page.order.tickets) == 2
+        assert reads == [False, True]  # the read after the notice went to the ledger first
         assert waits.waiting == 0  # nothing left registered
+        _, other = await make_buyer(rt)
+        with pytest.raises(NotFound):  # the ledger-first read keeps orders to their buyers
+            await rt.orders.page(other, order_id, noticed=True)
     finally:
         listener.cancel()
         await asyncio.gather(listener, return_exceptions=True)
@@ -75,7 +86,7 @@ async def test_a_lost_notice_costs_one_recheck(rt: Runtime) -> None:
     user, hold, order_id = await _pending(rt, 1)
     waits = OrderWaits(recheck=0.05)  # nobody listens: only re-reading the ledger can tell
     waiting = asyncio.create_task(
-        waits.until_final(order_id, lambda: rt.orders.get(user, order_id), 20))
+        waits.until_final(order_id, lambda _: rt.orders.get(user, order_id), 20))
 
     async def registered() -> bool:
         return waits.waiting == 1
@@ -89,7 +100,7 @@ async def test_a_lost_notice_costs_one_recheck(rt: Runtime) -> None:
 async def test_the_wait_ends_pending_when_nothing_happens(rt: Runtime) -> None:
     user, hold, order_id = await _pending(rt, 1)
     waits = OrderWaits(recheck=0.05)
-    order = await waits.until_final(order_id, lambda: rt.orders.get(user, order_id), 0.2)
+    order = await waits.until_final(order_id, lambda _: rt.orders.get(user, order_id), 0.2)
     assert order.status == OrderStatus.PENDING
     assert waits.waiting == 0
     await assert_invariant(rt, hold.event_id)

@@ -30,14 +30,13 @@ async def get_order(order_id: str, rt: RuntimeDep, user: UserDep,
 async def order_out(rt: Runtime, user: Principal, order_id: str, wait: float) -> OrderOut:
     """One order as its buyer sees it (also answered by the fast path, ``api/fast_path``)."""
     if wait > 0:
-        order = await rt.order_waits.until_final(
-            order_id, lambda: rt.orders.get(user, order_id), wait)
+        page = await rt.order_waits.until_final(
+            order_id, lambda noticed: rt.orders.page(user, order_id, noticed=noticed), wait)
     else:
-        order = await rt.orders.get(user, order_id)
-    order = (await rt.console.with_refunds([order]))[0]
-    events = await rt.documents.events_of([order])
-    return OrderOut.of(order, rt.door.code_of, await rt.door.checked_in(order),
-                       events.get(order.event_id))
+        page = await rt.orders.page(user, order_id)
+    events = await rt.documents.events_of([page.order])
+    return OrderOut.of(page.order, rt.door.code_of, page.checked_in,
+                       events.get(page.order.event_id))
 
 
 @router.get("/me/orders", response_model=OrdersOut)
