@@ -15,14 +15,15 @@ import uuid
 from typing import Any
 
 import uvicorn
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 
+from shared.adapters.redis_pool import WaitingConnectionPool
 from shared.adapters.redis_store import RedisInventory
 from shared.models import LineItem, now_ms
 from shared.settings import Rate
 
-redis = Redis(connection_pool=BlockingConnectionPool.from_url(
-    os.environ["REDIS_URL"], max_connections=64, decode_responses=True))
+redis = Redis(connection_pool=WaitingConnectionPool.from_url(
+    os.environ["REDIS_URL"], max_connections=256, decode_responses=True))
 store = RedisInventory(redis)
 EVENT = os.environ["BARE_EVENT_ID"]
 ITEMS = [LineItem(os.environ["BARE_TICKET_TYPE"], 1)]

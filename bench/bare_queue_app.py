@@ -16,13 +16,14 @@ import sys
 from typing import Any
 
 import uvicorn
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 
+from shared.adapters.redis_pool import WaitingConnectionPool
 from shared.adapters.redis_waiting_room import RedisWaitingRoom
 from shared.models import now_ms
 
-redis = Redis(connection_pool=BlockingConnectionPool.from_url(
-    os.environ["REDIS_URL"], max_connections=64, decode_responses=True))
+redis = Redis(connection_pool=WaitingConnectionPool.from_url(
+    os.environ["REDIS_URL"], max_connections=256, decode_responses=True))
 room = RedisWaitingRoom(redis)
 EVENT = os.environ["BARE_EVENT_ID"]
 WINDOW_MS = 600_000

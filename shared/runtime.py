@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
+from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
@@ -27,6 +27,7 @@ from shared.adapters.redis_idempotency import RedisIdempotency
 from shared.adapters.redis_limits import RedisRateLimiter
 from shared.adapters.redis_order_notices import RedisOrderNotices
 from shared.adapters.redis_outbox import RedisOutbox
+from shared.adapters.redis_pool import WaitingConnectionPool
 from shared.adapters.redis_sessions import RedisRevocationFeed, RedisSessionCache
 from shared.adapters.redis_store import RedisInventory
 from shared.adapters.redis_stream_bus import RedisStreamBus, StreamNames
@@ -97,7 +98,7 @@ def connect_redis(settings: Settings,
         client = GuardedRedisCluster.from_url(  # type: ignore[assignment]
             settings.redis_url, max_connections=settings.redis_max_connections, **options)
     else:
-        pool = BlockingConnectionPool.from_url(
+        pool = WaitingConnectionPool.from_url(
             settings.redis_url, max_connections=settings.redis_max_connections, timeout=10,
             health_check_interval=30, **options)
         client = GuardedRedis(connection_pool=pool)

@@ -100,7 +100,9 @@ class Settings(BaseSettings):
                            "allowed": "a redis://, rediss:// or unix:// URL"})
     redis_cluster: bool = Field(False, description="use the cluster client (Azure Managed Redis)")
     redis_max_connections: int = Field(
-        64, ge=1, description="connection pool bound; bursts wait for a connection")
+        256, ge=1, description="connection pool bound per process; bursts wait for a "
+        "connection (an on-sale with 250 open order pages used ~100 per worker; at 64 its "
+        "requests queued for connections)")
     redis_entra_id: bool = Field(
         False, description="authenticate to Redis with Entra ID tokens of the app's identity "
         "(Azure Managed Redis; `REDIS_URL` then carries no password)")
