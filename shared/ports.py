@@ -91,11 +91,14 @@ class InventoryStore(Protocol):
     async def checkout(
         self, event_id: str, hold_id: str, user_id: str, order_id: str, now: int, pay_until: int,
         payment_token: str, trace: Mapping[str, str],
-        buyer_bucket: tuple[str, Rate] | None = None,
+        buyer_bucket: tuple[str, Rate] | None = None, queue: PaymentBus | None = None,
     ) -> ScriptResult:
         """Held -> checkout, and the order into the checkout outbox, in one script;
         ``buyer_bucket`` (only when ``multi_slot_scripts``): the buyer's checkout rate, taken
-        first in the same script (``error='rate_limited'`` when it refuses)."""
+        first in the same script (``error='rate_limited'`` when it refuses). ``queue``: the
+        bus the payment message goes to; when that queue lives in this same store, the
+        script queues the message itself instead of the outbox and answers ``published``;
+        otherwise the caller publishes."""
         ...
 
     async def commit(

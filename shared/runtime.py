@@ -208,7 +208,8 @@ def build_runtime(settings: Settings, *, gateway: PaymentGateway | None = None,
         bus = RedisStreamBus(redis, settings.payments_queue)
     else:
         raise ValueError(f"BUS_BACKEND={settings.bus_backend!r}: use 'redis' or 'servicebus'")
-    store = RedisInventory(redis)
+    # The local stream lives in the same Redis: checkout.lua queues the payment message itself.
+    store = RedisInventory(redis, queue=bus if isinstance(bus, RedisStreamBus) else None)
     memory_limits = MemoryRateLimiter()
     degraded = DegradedPurchases(sql_holds, ledger, catalog_store, bus, memory_limits,
                                  settings, clock, lambda: breaker.is_open)

@@ -23,8 +23,9 @@ from shared.adapters.redis_keys import (
     waitlist_key,
 )
 from shared.adapters.redis_pubsub import text
+from shared.adapters.redis_stream_bus import RedisStreamBus
 from shared.models import Hold, HoldStatus, InventoryLine, LineItem
-from shared.ports import EventRules, HoldCommit, ScriptResult
+from shared.ports import EventRules, HoldCommit, PaymentBus, ScriptResult
 from shared.settings import Rate
 
 AnyRedis = Redis | RedisCluster
@@ -40,9 +41,12 @@ def _result(raw: Any) -> ScriptResult:
 
 
 class RedisInventory:
-    def __init__(self, redis: AnyRedis) -> None:
+    def __init__(self, redis: AnyRedis, queue: RedisStreamBus | None = None) -> None:
+        """``queue``: the local payments stream on this same Redis, which checkout.lua can
+        write the payment message to in the checkout's own step (non-clustered only)."""
         self._redis = redis
         self.multi_slot_scripts = not isinstance(redis, RedisCluster)
+        self._queue = queue if self.multi_slot_scripts else None
         self._scripts: dict[str, AsyncScript] = {
             name: redis.register_script(lua_scripts.source(name)) for name in SCRIPTS
         }
@@ -71,16 +75,19 @@ class RedisInventory:
     async def checkout(
         self, event_id: str, hold_id: str, user_id: str, order_id: str, now: int, pay_until: int,
         payment_token: str, trace: Mapping[str, str],
-        buyer_bucket: tuple[str, Rate] | None = None,
+        buyer_bucket: tuple[str, Rate] | None = None, queue: PaymentBus | None = None,
     ) -> ScriptResult:
         keys = [*event_keys(event_id), outbox_key(event_id)]
         args: list[str | int] = [hold_id, user_id, now, pay_until, order_id, payment_token,
-                                 json.dumps(dict(trace))]
+                                 json.dumps(dict(trace)), "", ""]
         if buyer_bucket is not None:
             if not self.multi_slot_scripts:
                 raise ValueError("a clustered Redis cannot take the buyer bucket in checkout.lua")
             keys.append(buyer_bucket[0])
-            args += [buyer_bucket[1].limit, buyer_bucket[1].window_ms]
+            args[7:9] = [buyer_bucket[1].limit, buyer_bucket[1].window_ms]
+        if queue is not None and queue is self._queue:
+            keys += [self._queue.names.dedup(order_id), self._queue.names.stream]
+            args += [self._queue.dedup_window_ms, event_id]
         return _result(await self._scripts["checkout"](keys=keys, args=args))
 
     async def commit(self, event_id: str, hold_id: str, order_id: str, now: int) -> ScriptResult:

@@ -51,13 +51,13 @@ class RedisStreamBus:
                  dedup_window_ms: int = 600_000) -> None:
         self.names = StreamNames.for_queue(queue)
         self._redis = redis
-        self._dedup_window_ms = dedup_window_ms
+        self.dedup_window_ms = dedup_window_ms
         self._publish = redis.register_script(lua_scripts.source("bus_publish"))
 
     async def publish(self, request: PaymentRequest) -> None:
         await self._publish(
             keys=[self.names.dedup(request.order_id), self.names.stream],
-            args=[request.order_id, request.to_json(), self._dedup_window_ms],
+            args=[request.order_id, request.to_json(), self.dedup_window_ms],
         )
 
 

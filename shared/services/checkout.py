@@ -6,7 +6,9 @@ the order leaves the outbox. If the server dies between the two, or the queue re
 outbox relay (``services/outbox.py``) publishes it a few seconds later; so a failed publish
 still answers 202 (the order is pending and will be paid). A retry of the same checkout
 finds the same order id and publishes again, which the queue's duplicate detection and the
-idempotent finalize handler absorb.
+idempotent finalize handler absorb. When the queue is the local Redis stream on the
+inventory's own server, the script appends the payment message itself in that same step
+(``queue=``): nothing is left to publish or to relay.
 
 A hold taken in degraded mode (SQL, ``ids.is_degraded_id``) checks out in SQL: the payment
 message goes to the SQL outbox in the checkout's transaction, so a queue that is down
@@ -72,7 +74,7 @@ class CheckoutService:
             result = await self._store.checkout(
                 event_id, hold_id, user.user_id, ids.new_child_id(event_id), now,
                 now + self._settings.payment_window_seconds * 1000, payment_token, trace,
-                buyer_bucket)
+                buyer_bucket, queue=self._bus)
         faults.crash_point("checkout-script")
         if not result.ok:
             if result.error == "rate_limited":
@@ -84,8 +86,11 @@ class CheckoutService:
             raise NotFound("hold not found")
         hold = Hold.from_record(event_id, result.get("hold"))
         assert hold.order_id is not None
-        if hold.status == HoldStatus.COMMITTED or ids.is_degraded_id(hold_id):
-            return hold  # paid already, or published / in the outbox by the SQL checkout
+        if (hold.status == HoldStatus.COMMITTED or ids.is_degraded_id(hold_id)
+                or result.get("published")):
+            # Paid already; or queued by the checkout script itself (the local stream), or
+            # published / in the outbox by the SQL checkout.
+            return hold
         request = PaymentRequest(
             order_id=hold.order_id, hold_id=hold.id, event_id=event_id, user_id=user.user_id,
             items=hold.items, amount=hold.total, currency=hold.currency,

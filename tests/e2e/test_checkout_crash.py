@@ -1,8 +1,9 @@
-"""A server killed between checkout.lua and the publish of the payment message does not
-strand the buyer (issue 17.3), through the real local host and a real kill -9: after a
-restart on the same data, the retry with the same Idempotency-Key is answered (the dead
-request's claim was a lease), the outbox gets the message published, the order confirms,
-the buyer is charged once, and the inventory invariant holds."""
+"""A server killed right after checkout.lua does not strand the buyer (issue 17.3), through
+the real local host and a real kill -9: after a restart on the same data, the retry with the
+same Idempotency-Key is answered (the dead request's claim was a lease), the order confirms,
+the buyer is charged once, and the inventory invariant holds. Locally the payment message
+entered the stream in checkout.lua's own step (issue 11); with Service Bus the outbox relay
+publishes it (tests/integration/test_checkout_outbox.py)."""
 
 from __future__ import annotations
 

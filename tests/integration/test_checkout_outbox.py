@@ -1,12 +1,17 @@
 """The checkout outbox against real Redis, the real stack over HTTP and a real ledger: a
 checkout whose publish never happened (its server died after checkout.lua) is published by
 the relay within seconds and paid once; the API's own publish takes the order out of the
-outbox; entries of holds that left checkout are dropped."""
+outbox; entries of holds that left checkout are dropped. On the local stream (the queue in
+the same Redis) the checkout script queues the payment message itself."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from shared.adapters.redis_outbox import payment_request
 from shared.adapters.simulated_gateway import SimulatedGateway
-from shared.models import LineItem, OrderStatus, now_ms
+from shared.models import LineItem, OrderStatus, PaymentRequest, now_ms
 from shared.runtime import Runtime
 from tests.support import (
     Clock,
@@ -69,4 +74,30 @@ async def test_the_api_publish_empties_the_outbox_and_ended_holds_are_dropped(
     assert report.published == 0 and await rt.outbox.pending(event.id) == 0
     record = await rt.redis.hget(f"holds:{{{event.id}}}", lost.id)
     assert record is not None and "tok_visa" not in record  # the token left with the hold
+    await assert_invariant(rt, event.id)
+
+
+async def test_on_the_local_stream_the_checkout_script_queues_the_payment_itself(
+        rt: Runtime) -> None:
+    event = await make_event(rt, {"GA": 10}, price=2500)
+    _, user = await make_buyer(rt)
+    hold = await rt.holds.create(user, event.id, [LineItem(type_id(event, "GA"), 2)])
+    stream = rt.stream_names.stream
+    before = await rt.redis.xlen(stream)
+    done = await rt.checkout.checkout(user, hold.id, "tok_visa")
+    assert done.order_id and await rt.outbox.pending(event.id) == 0  # nothing left to relay
+    entries: Any = await rt.redis.xrange(stream)
+    ((_, fields),) = entries[before:]
+    message = PaymentRequest.from_json(fields["body"])
+    # The message the script wrote is the one the relay would rebuild from the hold record.
+    record = await rt.redis.hget(f"holds:{{{event.id}}}", hold.id)
+    assert record is not None
+    assert message == payment_request(event.id, json.loads(record))
+    assert (fields["message_id"], message.order_id, message.amount) == (
+        done.order_id, done.order_id, 5000)
+    # A retry answers the same order, and any later publish of it is a duplicate.
+    again = await rt.checkout.checkout(user, hold.id, "tok_visa")
+    assert again.order_id == done.order_id
+    await rt.bus.publish(message)
+    assert await rt.redis.xlen(stream) == before + 1
     await assert_invariant(rt, event.id)
