@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 
 from shared.adapters.redis_pool import WaitingConnectionPool
 from shared.adapters.redis_store import RedisInventory
+from shared.local.http_protocol import HeadWithBodyProtocol
 from shared.models import LineItem, now_ms
 from shared.settings import Rate
 
@@ -52,4 +53,5 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 if __name__ == "__main__":
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning",
-                access_log=False, lifespan="off", backlog=4096)
+                access_log=False, lifespan="off", backlog=4096,
+                http=HeadWithBodyProtocol)  # the local host's HTTP protocol, as the API

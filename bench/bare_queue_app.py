@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 
 from shared.adapters.redis_pool import WaitingConnectionPool
 from shared.adapters.redis_waiting_room import RedisWaitingRoom
+from shared.local.http_protocol import HeadWithBodyProtocol
 from shared.models import now_ms
 
 redis = Redis(connection_pool=WaitingConnectionPool.from_url(
@@ -49,4 +50,5 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 if __name__ == "__main__":
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning",
-                access_log=False, lifespan="off", backlog=4096)
+                access_log=False, lifespan="off", backlog=4096,
+                http=HeadWithBodyProtocol)  # the local host's HTTP protocol, as the API

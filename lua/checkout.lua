@@ -55,12 +55,11 @@
 local now = tonumber(ARGV[3])
 local n = 9  -- the next optional key
 if ARGV[8] and ARGV[8] ~= '' then
-  local bucket = KEYS[n]
-  n = n + 1
-  local tat = tonumber(redis.call('GET', bucket) or '0')
+  local tat = tonumber(redis.call('GET', KEYS[n]) or '0')
   local ok, next_tat, wait = gcra(tat, now, tonumber(ARGV[8]), tonumber(ARGV[9]), 1)
   if not ok then return fail('rate_limited', {retry_after_ms = wait}) end
-  redis.call('SET', bucket, tostring(next_tat), 'PX', math.max(1, math.ceil(next_tat - now)))
+  redis.call('SET', KEYS[n], tostring(next_tat), 'PX', math.max(1, math.ceil(next_tat - now)))
+  n = n + 1
 end
 
 local raw = redis.call('HGET', KEYS[3], ARGV[1])

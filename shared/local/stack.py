@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.adapters.redis_stream_bus import StreamConsumer
 from shared.api.app import create_app
+from shared.local.http_protocol import HeadWithBodyProtocol
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class LocalStack:
         served: ASGIApp = served_by(self.app, worker) if worker else self.app
         self.server = _Server(uvicorn.Config(
             served, host=host, port=port, lifespan="on", access_log=access_log,
+            http=HeadWithBodyProtocol,  # httptools, each response in one write
             log_level="warning", timeout_graceful_shutdown=5, backlog=4096,
             # The app alone decides the client address (shared/api/deps.py client_ip);
             # uvicorn's default would trust X-Forwarded-For from 127.0.0.1.
