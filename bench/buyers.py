@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -213,6 +214,7 @@ async def leap_flow(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         proc.terminate()
         proc.wait(30)
         redis_server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     placed = [a for a in results if a.placed is not None]
     confirmed = [a for a in results if a.kind == "confirmed"]
     kinds: dict[str, int] = {}
