@@ -28,7 +28,7 @@ from functools import cache
 import azure.functions as func
 from azurefunctions.extensions.bindings import servicebus
 
-from shared import telemetry
+from shared import gc_tuning, telemetry
 from shared.adapters.servicebus_settlement import settle_batch
 from shared.api.app import create_app
 from shared.models import now_ms
@@ -119,3 +119,7 @@ async def send_emails(timer: func.TimerRequest) -> None:
     sent = await runtime().emails.send_due(limit=100)
     if sent:
         log.info("send_emails: sent %d", sent)
+
+
+# Last: the imports, the app and its functions stay out of the collector's way (gc_tuning).
+gc_tuning.tune_for_serving()

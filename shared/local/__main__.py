@@ -17,7 +17,7 @@ import logging
 import signal
 import sys
 
-from shared import telemetry
+from shared import gc_tuning, telemetry
 from shared.local import demo, event_loop
 from shared.local.azurite import Azurite
 from shared.local.keys import local_key
@@ -55,6 +55,7 @@ async def serve(settings: Settings) -> None:
             print_banner(settings)
 
         banner_task = asyncio.create_task(banner())
+        gc_tuning.tune_for_serving()
         await stack.run()
         banner_task.cancel()
     finally:

@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 
+from shared import gc_tuning
 from shared.local.stack import send_emails_until
 from shared.local.workers import child_main
 from shared.runtime import build_runtime
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 async def serve_mailer(settings: Settings) -> None:
     runtime = build_runtime(settings)
+    gc_tuning.tune_for_serving()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

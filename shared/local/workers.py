@@ -25,7 +25,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from shared import telemetry
+from shared import gc_tuning, telemetry
 from shared.local import event_loop
 from shared.local.redis_server import _die_with_parent
 from shared.local.stack import LocalStack
@@ -141,6 +141,7 @@ async def serve_worker(settings: Settings, index: int) -> None:
         sock = listen_socket(settings.host, settings.port)
         log.warning("%s (pid %d): serving; payments consumer %s", name, os.getpid(),
                     stack.consumers[0].name)
+        gc_tuning.tune_for_serving()
         await stack.run(sockets=[sock])
     finally:
         await runtime.close()
