@@ -17,6 +17,7 @@ from typing import Any
 import uvicorn
 from redis.asyncio import Redis
 
+from shared import gc_tuning
 from shared.adapters.redis_pool import WaitingConnectionPool
 from shared.adapters.redis_store import RedisInventory
 from shared.local.http_protocol import HeadWithBodyProtocol
@@ -52,6 +53,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 if __name__ == "__main__":
+    gc_tuning.tune_for_serving()  # as the API's processes do
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning",
                 access_log=False, lifespan="off", backlog=4096,
                 http=HeadWithBodyProtocol)  # the local host's HTTP protocol, as the API
