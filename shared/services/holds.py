@@ -22,7 +22,6 @@ from shared.errors import (
     PerUserLimit,
     SoldOut,
     StoreUnavailable,
-    TooManyRequests,
 )
 from shared.models import Hold, LineItem, Principal
 from shared.ports import InventoryStore, ScriptResult
@@ -95,9 +94,8 @@ class HoldService:
         if error == "rate_limited" and result.get("scope") == "buyer":
             raise Limits.refused(HOLD_REQUESTS, int(result.get("retry_after_ms")))
         if error == "rate_limited":
-            wait = int(result.get("retry_after_ms"))
-            raise TooManyRequests("too many hold requests for this event; "
-                                  f"retry in {-(-wait // 1000)} s", retry_after_ms=wait)
+            raise Limits.refused(f"{HOLD_REQUESTS} for this event",
+                                 int(result.get("retry_after_ms")))
         if error == "sold_out":
             telemetry.sold_outs.add(1)
             raise SoldOut(f"not enough tickets of type {tt} left "
