@@ -1,8 +1,11 @@
-"""The payments message: its JSON round trip, the Service Bus message built from it, ids."""
+"""The payments message: its JSON round trip, the Service Bus message built from it, ids
+(version 7 UUIDs: time-ordered, so the ledger's indexes take them in order)."""
 
 from __future__ import annotations
 
 import json
+import time
+import uuid
 
 import pytest
 
@@ -56,6 +59,23 @@ def test_child_ids_route_to_their_event() -> None:
     assert ids.event_of("no-dot") is None
     assert ids.event_of(f"{event_id}.XYZ") is None
     assert len(set(ids.new_ticket_code() for _ in range(1000))) == 1000
+
+
+def test_ids_are_version_7_uuids_in_the_order_they_were_made() -> None:
+    made = []
+    for _ in range(3):
+        made.append(ids.new_child_id("e1"))
+        time.sleep(0.002)  # a later millisecond
+    assert made == sorted(made)  # the ledger's indexes take them at their right-hand end
+    for child in made:
+        digits = child.split(".")[1]
+        assert uuid.UUID(digits).version == 7 and uuid.UUID(digits).variant == uuid.RFC_4122
+        assert not ids.is_degraded_id(child)
+    assert abs(int(made[0].split(".")[1][:12], 16) - time.time() * 1000) < 60_000
+    degraded = ids.new_degraded_child_id("e1")
+    assert ids.is_degraded_id(degraded) and ids.event_of(degraded) == "e1"
+    assert uuid.UUID(ids.new_id()).version == 7
+    assert len({ids.new_child_id("e1") for _ in range(10_000)}) == 10_000
 
 
 def test_settings_read_every_variable() -> None:
