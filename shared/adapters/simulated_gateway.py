@@ -96,7 +96,7 @@ class SimulatedGateway:
         due = self._due.pop(loop, [])
         try:
             self._write(due)
-        except sqlite3.Error as exc:  # e.g. locked past the timeout: a transient fault
+        except Exception as exc:  # e.g. locked past the timeout: transient, for all of them
             for item in due:
                 if not item.waiter.done():
                     item.waiter.set_exception(PaymentUnavailable(f"processor store: {exc}"))
