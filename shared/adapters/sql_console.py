@@ -42,9 +42,14 @@ MINUTE_MS = 60_000
 CONFIRMED = OrderStatus.CONFIRMED.value
 
 
+def _literal(text: str) -> str:
+    """``text`` for a LIKE pattern, matched literally (escape character ``\\``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _like(text: str) -> str:
-    """A LIKE prefix pattern matching ``text`` literally (escape character ``\\``)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    """A LIKE prefix pattern matching ``text`` literally."""
+    return _literal(text) + "%"
 
 
 # The order page's refund reads, built once (see sql_ledger's hot reads).
@@ -159,11 +164,14 @@ class SqlConsole:
             if "@" in q:
                 stmt = stmt.where(users.c.email.like(_like(q), escape="\\"))
             elif q:
-                # the start of an email, or of an order id (with or without its event part)
+                # The start of an email; or the start of an order id (with or without its
+                # event part), or its end: ids begin with their creation time (ids.py), so
+                # the console shows an order's last digits, which tell orders apart.
                 bare = q.split(".", 1)[1] if q.startswith(event_id + ".") else q
                 stmt = stmt.where(sa.or_(
                     users.c.email.like(_like(q), escape="\\"),
-                    orders.c.id.like(_like(f"{event_id}.{bare}"), escape="\\")))
+                    orders.c.id.like(_like(f"{event_id}.{bare}"), escape="\\"),
+                    orders.c.id.like("%" + _literal(bare), escape="\\")))
             if after is not None:
                 at, last = after
                 stmt = stmt.where(sa.or_(orders.c.created_at < at,

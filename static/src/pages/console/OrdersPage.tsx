@@ -62,7 +62,7 @@ export function OrdersPage({ eventId }: { eventId: string }) {
             <tbody>
               {rows.map((r) => (
                 <tr key={r.order_id}>
-                  <th scope="row"><To to={`/admin/orders/${r.order_id}`}>{r.order_id.split(".")[1].slice(0, 10)}</To></th>
+                  <th scope="row"><To to={`/admin/orders/${r.order_id}`}>{r.order_id.slice(-10)}</To></th>
                   <td>{r.email}</td>
                   <td><span className={`badge badge-${r.status}`}>{r.refunded_tickets && r.refunded_tickets === r.tickets ? "refunded" : r.status}</span></td>
                   <td>{r.tickets}{r.refunded_tickets ? ` (${r.refunded_tickets} refunded)` : ""}</td>
