@@ -13,7 +13,6 @@ under the ledger's usual guard (``sold + q <= capacity``); releasing gives them 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from shared.adapters import sql_email_outbox
-from shared.adapters.sql_ledger import SqlLedger
+from shared.adapters.sql_ledger import SqlLedger, order_row, payment_row, ticket_row
 from shared.adapters.sql_reads import reading
 from shared.adapters.sql_schema import (
     orders,
@@ -259,10 +258,7 @@ class SqlHolds:
             try:
                 with self._engine.begin() as c:
                     c.execute(sa.insert(orders).values(
-                        id=request.order_id, hold_id=request.hold_id, user_id=request.user_id,
-                        event_id=request.event_id, status=OrderStatus.CONFIRMED.value,
-                        reason=None, total=request.amount, currency=request.currency,
-                        created_at=now))
+                        order_row(request, OrderStatus.CONFIRMED, None, now)))
                     moved = c.execute(sa.update(sql_holds)
                                       .where(sql_holds.c.id == request.hold_id,
                                              sql_holds.c.status == HoldStatus.CHECKOUT.value)
@@ -281,15 +277,9 @@ class SqlHolds:
                         ).rowcount
                         if done != 1:
                             raise LedgerSoldOut(item.ticket_type_id)
-                    c.execute(sa.insert(tickets), [
-                        {"id": t.id, "order_id": t.order_id, "event_id": t.event_id,
-                         "ticket_type_id": t.ticket_type_id, "seat_id": t.seat_id,
-                         "code": t.code} for t in new_tickets])
+                    c.execute(sa.insert(tickets), [ticket_row(t) for t in new_tickets])
                     c.execute(sa.insert(payments).values(
-                        id=str(uuid.uuid4()), order_id=request.order_id,
-                        idempotency_key=charge.idempotency_key, charge_id=charge.id,
-                        amount=charge.amount, currency=charge.currency, status="charged",
-                        created_at=now))
+                        payment_row(request, charge, "charged", now)))
                     sql_email_outbox.enqueue_order_confirmation(c, request.order_id, now)
             except IntegrityError:
                 pass  # another handler decided first: its row stands

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -119,6 +118,28 @@ def _order_from(row: sa.Row[Any], ticket_rows: Sequence[sa.Row[Any]]) -> Order:
             for t in ticket_rows
         ),
     )
+
+
+def order_row(r: PaymentRequest, status: OrderStatus, reason: str | None,
+              now: int) -> dict[str, Any]:
+    """The ``orders`` row of a payment message's order (also written by ``sql_holds``)."""
+    return {"id": r.order_id, "hold_id": r.hold_id, "user_id": r.user_id,
+            "event_id": r.event_id, "status": status.value, "reason": reason,
+            "total": r.amount, "currency": r.currency, "created_at": now}
+
+
+def payment_row(r: PaymentRequest, charge: Charge, status: str, now: int) -> dict[str, Any]:
+    """The ``payments`` row of a charge (or its refund) for the order of ``r``."""
+    return {"id": ids.new_id(), "order_id": r.order_id,
+            "idempotency_key": charge.idempotency_key, "charge_id": charge.id,
+            "amount": charge.amount, "currency": charge.currency, "status": status,
+            "created_at": now}
+
+
+def ticket_row(t: Ticket) -> dict[str, Any]:
+    """The ``tickets`` row of a ticket."""
+    return {"id": t.id, "order_id": t.order_id, "event_id": t.event_id,
+            "ticket_type_id": t.ticket_type_id, "seat_id": t.seat_id, "code": t.code}
 
 
 class SqlLedger:
@@ -322,19 +343,6 @@ class SqlLedger:
 
         return await self._run(run)
 
-    def _order_values(self, r: PaymentRequest, status: OrderStatus, reason: str | None,
-                      now: int) -> dict[str, Any]:
-        return {"id": r.order_id, "hold_id": r.hold_id, "user_id": r.user_id,
-                "event_id": r.event_id, "status": status.value, "reason": reason,
-                "total": r.amount, "currency": r.currency, "created_at": now}
-
-    def _payment_values(self, r: PaymentRequest, charge: Charge, status: str,
-                        now: int) -> dict[str, Any]:
-        return {"id": ids.new_id(), "order_id": r.order_id,
-                "idempotency_key": charge.idempotency_key, "charge_id": charge.id,
-                "amount": charge.amount, "currency": charge.currency, "status": status,
-                "created_at": now}
-
     async def record_confirmed(
         self, request: PaymentRequest, charge: Charge, new_tickets: Sequence[Ticket], now: int,
     ) -> Order:
@@ -343,7 +351,7 @@ class SqlLedger:
             try:
                 with self.engine.begin() as c:
                     c.execute(sa.insert(orders).values(
-                        self._order_values(request, OrderStatus.CONFIRMED, None, now)))
+                        order_row(request, OrderStatus.CONFIRMED, None, now)))
                     for item in request.items:
                         # The WHERE guard answers "sold out" cleanly; the CHECK constraint
                         # refuses the same oversell should any statement ever skip the guard.
@@ -356,13 +364,9 @@ class SqlLedger:
                         ).rowcount
                         if done != 1:
                             raise LedgerSoldOut(item.ticket_type_id)
-                    c.execute(sa.insert(tickets), [
-                        {"id": t.id, "order_id": t.order_id, "event_id": t.event_id,
-                         "ticket_type_id": t.ticket_type_id, "seat_id": t.seat_id,
-                         "code": t.code} for t in new_tickets
-                    ])
+                    c.execute(sa.insert(tickets), [ticket_row(t) for t in new_tickets])
                     c.execute(sa.insert(payments).values(
-                        self._payment_values(request, charge, "charged", now)))
+                        payment_row(request, charge, "charged", now)))
                     sql_email_outbox.enqueue_order_confirmation(c, request.order_id, now)
             except IntegrityError as exc:
                 existing = self._existing(request)
@@ -386,7 +390,7 @@ class SqlLedger:
             try:
                 with self.engine.begin() as c:
                     c.execute(sa.insert(orders), [
-                        self._order_values(s.request, OrderStatus.CONFIRMED, None, now)
+                        order_row(s.request, OrderStatus.CONFIRMED, None, now)
                         for s in sales])
                     # One guarded update per ticket type (sorted: a stable lock order).
                     for (event_id, type_id), quantity in sorted(per_type.items()):
@@ -398,12 +402,10 @@ class SqlLedger:
                         ).rowcount
                         if done != 1:
                             raise LedgerBatchRefused(f"capacity guard refused {type_id}")
-                    c.execute(sa.insert(tickets), [
-                        {"id": t.id, "order_id": t.order_id, "event_id": t.event_id,
-                         "ticket_type_id": t.ticket_type_id, "seat_id": t.seat_id,
-                         "code": t.code} for s in sales for t in s.tickets])
+                    c.execute(sa.insert(tickets),
+                              [ticket_row(t) for s in sales for t in s.tickets])
                     c.execute(sa.insert(payments), [
-                        self._payment_values(s.request, s.charge, "charged", now)
+                        payment_row(s.request, s.charge, "charged", now)
                         for s in sales])
                     sql_email_outbox.enqueue_order_confirmations(
                         c, [s.request.order_id for s in sales], now)
@@ -427,10 +429,10 @@ class SqlLedger:
             try:
                 with self.engine.begin() as c:
                     c.execute(sa.insert(orders).values(
-                        self._order_values(request, OrderStatus.FAILED, reason, now)))
+                        order_row(request, OrderStatus.FAILED, reason, now)))
                     if refunded is not None:
                         c.execute(sa.insert(payments).values(
-                            self._payment_values(request, refunded, "refunded", now)))
+                            payment_row(request, refunded, "refunded", now)))
             except IntegrityError:
                 pass  # another handler decided first; its row stands
             found = self._existing(request)
@@ -532,7 +534,7 @@ class SqlLedger:
         def run() -> None:
             with self.engine.begin() as c:
                 c.execute(sa.insert(audit_log).values(
-                    id=str(uuid.uuid4()), at=now, actor_id=actor_id, action=action,
+                    id=ids.new_id(), at=now, actor_id=actor_id, action=action,
                     target=target, detail=json.dumps(detail, default=str)))
 
         await self._run(run)

@@ -15,10 +15,10 @@ import hashlib
 import logging
 import secrets
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from shared import ids
 from shared.errors import EmailTaken, InvalidInput, StoreUnavailable, Unauthorized
 from shared.models import Principal, User
 from shared.ports import (
@@ -109,7 +109,7 @@ class AccountService:
         if refused := text_problem(display_name):
             raise InvalidInput(refused, field="display_name")
         password_hash = await asyncio.to_thread(self._hasher.hash, password)
-        user = User(id=str(uuid.uuid4()), email=email, display_name=display_name.strip(),
+        user = User(id=ids.new_id(), email=email, display_name=display_name.strip(),
                     role=role, password_hash=password_hash, created_at=self._clock())
         if not await self._users.add_user(user):
             raise EmailTaken("an account with this email exists", field="email")
