@@ -38,7 +38,8 @@ sys.path.insert(0, str(ROOT))
 from bench import finalize_drain, flash_sale, loadgen  # noqa: E402
 from bench.loadgen import Connection, Job  # noqa: E402
 from shared.local import event_loop  # noqa: E402
-from shared.local.redis_server import RedisServer, free_port  # noqa: E402
+from shared.local.ports import free_port  # noqa: E402
+from shared.local.redis_server import RedisServer  # noqa: E402
 
 PASSWORD = "bench-password-1"
 ORDER_PAGES_PER_BUYER = 4  # open order pages (long polls) per buyer, each on its connection

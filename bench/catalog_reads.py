@@ -29,7 +29,8 @@ from bench import loadgen  # noqa: E402
 from bench.flash_sale import PASSWORD, spawn, summary, wait_http  # noqa: E402
 from bench.loadgen import Job  # noqa: E402
 from shared.adapters.redis_catalog_cache import STORE_READS  # noqa: E402
-from shared.local.redis_server import RedisServer, free_port  # noqa: E402
+from shared.local.ports import free_port  # noqa: E402
+from shared.local.redis_server import RedisServer  # noqa: E402
 
 BARE = '''
 import sys, uvicorn

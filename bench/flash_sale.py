@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 from bench import loadgen  # noqa: E402
 from bench.loadgen import Job, Result  # noqa: E402
 from shared.adapters.redis_store import RedisInventory  # noqa: E402
-from shared.local.redis_server import RedisServer, free_port  # noqa: E402
+from shared.local.ports import free_port  # noqa: E402
+from shared.local.redis_server import RedisServer  # noqa: E402
 from shared.models import InventoryLine  # noqa: E402
 from shared.ports import EventRules  # noqa: E402
 

@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 from bench import loadgen  # noqa: E402
 from bench.flash_sale import PASSWORD, buyers, percentile, spawn, summary, wait_http  # noqa: E402
 from bench.loadgen import Job, Result  # noqa: E402
-from shared.local.redis_server import RedisServer, free_port  # noqa: E402
+from shared.local.ports import free_port  # noqa: E402
+from shared.local.redis_server import RedisServer  # noqa: E402
 from shared.models import iso, now_ms  # noqa: E402
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from shared.local.redis_server import RedisServer, free_port
+from shared.local.ports import free_port
+from shared.local.redis_server import RedisServer
 from shared.runtime import Runtime, build_runtime
 from shared.settings import Rate, Settings
 from tests.support import Clock, Live
@@ -80,7 +81,7 @@ def cosmos_endpoint() -> Iterator[str]:
     import subprocess
     import time
 
-    from shared.local.redis_server import free_port
+    from shared.local.ports import free_port
 
     if not COSMOS_BIN.exists():
         pytest.fail(f"{COSMOS_BIN} missing: `make test` installs tools/cosmosdb-server")

@@ -19,7 +19,7 @@ from shared.adapters.redis_order_notices import CHANNEL as ORDER_NOTICES_CHANNEL
 from shared.adapters.redis_sessions import CHANNEL as REVOCATION_CHANNEL
 from shared.adapters.sql_console import SqlConsole
 from shared.adapters.sql_door import SqlDoor
-from shared.local.redis_server import free_port
+from shared.local.ports import free_port
 from shared.local.stack import LocalStack
 from shared.models import Event, OrderPage, Principal, Venue, now_ms
 from shared.ports_console import with_refunds

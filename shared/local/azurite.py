@@ -9,7 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from shared.local.redis_server import _die_with_parent, free_port
+from shared.local.ports import free_port
+from shared.local.redis_server import _die_with_parent
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = ROOT / "tools" / "azurite" / "node_modules" / ".bin" / "azurite-blob"

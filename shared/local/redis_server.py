@@ -17,18 +17,10 @@ import subprocess
 import time
 from pathlib import Path
 
+from shared.local.ports import free_port
+
 MISSING = ("redis-server is not installed. Run `make setup` (as root it installs the Debian "
            "package), or install it yourself: apt-get install redis-server")
-
-
-def free_port(below: int = 65536) -> int:
-    """A free loopback port under ``below`` (a cluster node also uses port + 10000)."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if port < below:
-            return port
 
 
 def _die_with_parent() -> None:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from shared.local.redis_server import free_port
+from shared.local.ports import free_port
 from tests.support import WAIT_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,7 +22,8 @@ from shared.adapters.redis_stream_bus import StreamConsumer
 from shared.adapters.simulated_gateway import SimulatedGateway
 from shared.adapters.sql_schema import payment_outbox, payments
 from shared.errors import DependencyUnavailable, InvalidInput, PerUserLimit, SoldOut
-from shared.local.redis_server import RedisServer, free_port
+from shared.local.ports import free_port
+from shared.local.redis_server import RedisServer
 from shared.models import Hold, LineItem, Offer, OrderStatus, Principal
 from shared.runtime import Runtime, build_runtime
 from shared.settings import Settings

@@ -14,7 +14,7 @@ import uvicorn
 from starlette.types import Receive, Scope, Send
 
 from shared.local.http_protocol import HeadWithBodyProtocol
-from shared.local.redis_server import free_port
+from shared.local.ports import free_port
 from tests.support import wait_until
 
 STREAM_GO = asyncio.Event()

@@ -15,7 +15,8 @@ from redis.asyncio import Redis, RedisCluster
 from redis.exceptions import ResponseError
 
 from shared.adapters.redis_stream_bus import StreamConsumer
-from shared.local.redis_server import RedisServer, free_port
+from shared.local.ports import free_port
+from shared.local.redis_server import RedisServer
 from shared.models import LineItem, OrderStatus, PaymentRequest
 from shared.runtime import Runtime, build_runtime
 from shared.settings import Settings
