@@ -131,24 +131,36 @@ async def _buyer(base: str, event: dict[str, Any], tokens: list[str], attempts: 
         conn.close()
 
 
-def cpu_seconds(root: int) -> float:
-    """CPU time (user + system) of ``root`` and every process below it, from /proc (Linux):
-    how much work the sale cost, steadier across runs than the rates on a shared machine."""
+ROLES = (("shared.local.workers", "workers"), ("shared.local.mailer", "mailer"),
+         ("azurite", "azurite"), ("redis-server", "redis"))
+
+
+def cpu_by_role(*roots: int) -> dict[str, float]:
+    """CPU seconds (user + system) of every process under ``roots``, by what it is (the API
+    workers, the mailer, redis-server, the host), from /proc (Linux): where the sale's work
+    went, steadier across runs than the rates on a shared machine."""
     tick = os.sysconf("SC_CLK_TCK")
-    stats: dict[int, tuple[int, float]] = {}
+    stats: dict[int, tuple[int, float, str]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             except OSError:
                 continue
-            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
-    tree, todo = set(), [root]
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick,
+                                      command)
+    tree, todo = set(), list(roots)
     while todo:
         pid = todo.pop()
         tree.add(pid)
-        todo += [child for child, (parent, _) in stats.items() if parent == pid]
-    return sum(stats[pid][1] for pid in tree if pid in stats)
+        todo += [child for child, (parent, _, _) in stats.items() if parent == pid]
+    roles: dict[str, float] = {}
+    for pid in tree & stats.keys():
+        _, cpu, command = stats[pid]
+        role = next((name for marker, name in ROLES if marker in command), "host")
+        roles[role] = roles.get(role, 0.0) + cpu
+    return roles
 
 
 async def every_worker_answers(base: str, workers: int) -> None:
@@ -178,8 +190,10 @@ async def leap_flow(args: argparse.Namespace, workers: int) -> dict[str, Any]:
     base = f"http://127.0.0.1:{port}"
     proc = flash_sale.spawn([sys.executable, "-m", "shared.local"], env)
 
-    def redis_cpu() -> float:
-        return cpu_seconds(redis_server.process.pid) if redis_server.process else 0.0
+    def cpu() -> dict[str, float]:
+        roles = cpu_by_role(proc.pid, *([redis_server.process.pid] if redis_server.process
+                                       else []))
+        return {**roles, "load_generator": time.process_time()}
 
     try:
         await flash_sale.wait_http(f"{base}/api/health", proc)
@@ -198,7 +212,7 @@ async def leap_flow(args: argparse.Namespace, workers: int) -> dict[str, Any]:
                                          args.buyers)
         results: list[Attempt] = []
         attempts = iter(range(args.attempts))
-        cpu0 = cpu_seconds(proc.pid) + redis_cpu()
+        cpu0 = cpu()
         t0 = time.perf_counter()
         pages: asyncio.Queue[tuple[str, Attempt, str] | None] = asyncio.Queue()
         watchers = [asyncio.create_task(_order_page(base, pages))
@@ -208,7 +222,7 @@ async def leap_flow(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         for _ in watchers:
             pages.put_nowait(None)
         await asyncio.gather(*watchers)
-        cpu = cpu_seconds(proc.pid) + redis_cpu() - cpu0
+        cpu1 = cpu()
         (avail,), _ = await loadgen.run(base, [Job(
             "GET", f"/api/events/{event['id']}/availability")], 1)
     finally:
@@ -231,14 +245,32 @@ async def leap_flow(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         "placed_per_s": round(len(placed) / last_placed, 1) if placed else None,
         "confirmed_per_s": round(len(confirmed) / last_confirmed, 1) if confirmed else None,
         "sellout_s": round(last_confirmed, 3),
-        # Every process of the stack (workers, mailer, host, redis-server) during the sale.
-        "server_cpu_ms_per_confirmed_order": (round(cpu * 1000 / len(confirmed), 2)
-                                              if confirmed else None),
+        # Every process of the stack (workers, mailer, host, redis-server) during the sale,
+        # then each part, and the load generator (this process) beside it: the machine's two
+        # cores are shared by all of them, which bounds what a second worker can add.
+        "server_cpu_ms_per_confirmed_order": (
+            round(sum(v - cpu0.get(k, 0.0) for k, v in cpu1.items() if k != "load_generator")
+                  * 1000 / len(confirmed), 2) if confirmed else None),
+        "cpu_ms_per_confirmed_order": ({k: round((v - cpu0.get(k, 0.0)) * 1000 / len(confirmed),
+                                                 3) for k, v in sorted(cpu1.items())}
+                                       if confirmed else None),
         "to_place_ms": lat([a.placed - a.started for a in placed if a.placed]),
         "to_confirm_ms": lat([a.final - a.started for a in confirmed if a.final]),
         "available_after": left,
         "oversold": max(0, len(confirmed) - args.tickets) + max(0, -left),
     }
+
+
+def median_round(flows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round with the median confirmed/s (the lower middle one for an even count), with
+    every round's rates beside it: one sale of 2,000 tickets lasts two to four seconds, and
+    on a shared two-core machine one such sample moves by a fifth from run to run."""
+    ordered = sorted(flows, key=lambda f: f["confirmed_per_s"] or 0)
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["rounds"] = [{"placed_per_s": f["placed_per_s"],
+                         "confirmed_per_s": f["confirmed_per_s"],
+                         "oversold": f["oversold"]} for f in flows]
+    return chosen
 
 
 def pretix_flow(args: argparse.Namespace) -> dict[str, Any]:
@@ -277,7 +309,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "flow": f"{args.buyers} buyers loop hold 1 -> checkout tok_visa -> poll the order; "
                 f"{args.tickets} tickets, {args.attempts} attempts",
     }
-    flows = [await leap_flow(args, w) for w in args.workers]
+    # Rounds alternate the order of the worker counts (1,2 then 2,1 ...), so a drift in the
+    # machine (page cache, another tenant) falls on both; each sale is only a few seconds.
+    rounds: dict[int, list[dict[str, Any]]] = {w: [] for w in args.workers}
+    for n in range(args.rounds):
+        for w in (args.workers if n % 2 == 0 else args.workers[::-1]):
+            rounds[w].append(await leap_flow(args, w))
+    flows = [median_round(rounds[w]) for w in args.workers]
     out["leap"] = flows
     out["finalize_drain"] = {"orders_per_s": 0, "oversold": 0, "skipped": True}
     if args.drain:
@@ -299,6 +337,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     one = next((f for f in flows if f["workers"] == 1), None)
     two = next((f for f in flows if f["workers"] == 2), None)
     best = max((f["confirmed_per_s"] or 0 for f in flows), default=0)
+    oversold = sum(f["oversold"] for w in args.workers for f in rounds[w])
     out["goals"] = {
         "confirmed_orders_per_s >= 800": best >= 800,
         "finalize_drain_orders_per_s >= 2000": out["finalize_drain"]["orders_per_s"] >= 2000,
@@ -306,7 +345,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "two_workers_vs_one >= 1.6": (
             round(two["confirmed_per_s"] / one["confirmed_per_s"], 2)
             if one and two and one["confirmed_per_s"] and two["confirmed_per_s"] else None),
-        "oversold": sum(f["oversold"] for f in flows) + out["finalize_drain"]["oversold"]
+        "oversold": oversold + out["finalize_drain"]["oversold"]
         + out["hold_vs_bare"]["oversold"],
     }
     return out
@@ -318,6 +357,8 @@ def main() -> None:
     parser.add_argument("--attempts", type=int, default=3000)
     parser.add_argument("--buyers", type=int, default=50, help="concurrent buyers")
     parser.add_argument("--workers", default="1,2", help="Leap API processes to compare")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="sales per worker count; the median one is reported")
     parser.add_argument("--peer", choices=["pretix", "none"], default="none")
     parser.add_argument("--drain", type=int, default=10_000,
                         help="finalize drain messages (0: skip)")
@@ -333,7 +374,7 @@ def main() -> None:
     if args.smoke:
         # One flow, on two workers (the multi-process path), to stay well under a minute.
         args.tickets, args.attempts, args.buyers, args.peer = 60, 90, 8, "none"
-        args.workers = [2]
+        args.workers, args.rounds = [2], 1
         args.drain, args.hold_requests, args.hold_tickets, args.hold_accounts = 200, 200, 20, 50
     # The buyers run on uvloop too: they share the two cores with the server they measure.
     result = event_loop.run(run(args))
