@@ -2,6 +2,7 @@
 with ``tok_visa`` -> poll the order until it is final (the long poll the order page uses),
 against Leap (``make run``'s local stack, with 1 and with 2 API worker processes) and, side
 by side in the same run, pretix selling one quota through its REST API (``--peer pretix``).
+Leap sells ``--rounds`` times (5) per worker count; the median sale is reported.
 
 Also runs, in the same invocation, the two other throughput figures of issue 11: the
 finalize drain (``finalize_drain.py``: N pre-queued payment messages into the SQLite ledger)
