@@ -39,7 +39,8 @@ def _request(body: bytes) -> Request:
 
 async def test_a_claim_whose_owner_stopped_renewing_expires(rt: Runtime) -> None:
     store = rt.idempotency
-    assert await store.begin("idem:t:1", "fp", "dead-owner", 300) is None
+    # A 2 s lease: the second call must still find it held, even on a stalled machine.
+    assert await store.begin("idem:t:1", "fp", "dead-owner", 2000) is None
     pending = await store.begin("idem:t:1", "fp", "retry", 300)
     assert pending is not None and pending.status == 0
 
@@ -73,7 +74,9 @@ async def test_an_overtaken_owner_can_neither_store_its_answer_nor_free_the_clai
 
 async def test_a_live_slow_request_keeps_its_claim_and_is_not_duplicated(
         rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(idempotency, "LEASE_MS", 300)
+    # Renewals every 50 ms against a 1 s lease: a loaded machine may stall the loop for
+    # most of a second without the claim lapsing.
+    monkeypatch.setattr(idempotency, "LEASE_MS", 1000)
     monkeypatch.setattr(idempotency, "RENEW_S", 0.05)
     monkeypatch.setattr(idempotency, "WAIT_S", 30.0)
     runs = 0
@@ -84,7 +87,7 @@ async def test_a_live_slow_request_keeps_its_claim_and_is_not_duplicated(
         runs += 1
         first_running.set()
         # Outlive the lease several times over: only the renewals keep the claim.
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(3.5)
         return JSONResponse({"order_id": "o-1"}, status_code=202)
 
     body = json.dumps({"payment_token": "tok_visa"}).encode()
