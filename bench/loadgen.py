@@ -91,6 +91,10 @@ class _Responses(asyncio.Protocol):
         del self._buffer[:end + 4 + length]
         self._waiter.set_result((int(head[9:12]), body))
 
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
     async def exchange(self, request: bytes) -> tuple[int, bytes]:
         if self._lost is not None:
             raise self._lost
@@ -120,8 +124,8 @@ class Connection:
         return await self._conn.exchange(_encode(job, f"{self._host}:{self._port}"))
 
     def close(self) -> None:
-        if self._conn is not None and self._conn.transport is not None:
-            self._conn.transport.close()
+        if self._conn is not None:
+            self._conn.close()
         self._conn = None
 
 
@@ -142,8 +146,7 @@ async def run(base_url: str, jobs: list[Job], concurrency: int) -> tuple[list[Re
                 t1 = time.perf_counter()
                 results[index] = Result(status, t1 - t0, t1 - start, body)
         finally:
-            if conn.transport is not None:
-                conn.transport.close()
+            conn.close()
 
     await asyncio.gather(*(connection() for _ in range(min(concurrency, len(jobs)))))
     wall = time.perf_counter() - start

@@ -7,9 +7,9 @@ in which the kernel hands the same port to the next ``bind(0)`` or outgoing conn
 once gave the host's redis-server the port the test had just chosen for its mail sink.
 
 So ports come from below the kernel's ephemeral range, where neither ``bind(0)`` nor an
-outgoing connection ever lands, and every process on the machine records what it hands out in
-one reservation file per user, under an exclusive lock, for ``RESERVED_SECONDS``. A reserved port is
-skipped until then; one bound by then is skipped because it no longer binds.
+outgoing connection ever lands, and every process on the machine records what it hands out
+in one reservation file per user, under an exclusive lock, for ``RESERVED_SECONDS``. A
+reserved port is skipped until then; one bound by then is skipped because it no longer binds.
 """
 
 from __future__ import annotations
