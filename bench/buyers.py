@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import finalize_drain, flash_sale, loadgen  # noqa: E402
 from bench.loadgen import Connection, Job  # noqa: E402
+from bench.quiet import QUIET_CORES, machine_busy_s, quiet_machine  # noqa: E402
 from shared.local import event_loop  # noqa: E402
 from shared.local.ports import free_port  # noqa: E402
 from shared.local.redis_server import RedisServer  # noqa: E402
@@ -45,7 +46,6 @@ from shared.local.redis_server import RedisServer  # noqa: E402
 PASSWORD = "bench-password-1"
 ORDER_PAGES_PER_BUYER = 4  # open order pages (long polls) per buyer, each on its connection
 PRETIX_URL = os.environ.get("PRETIX_URL", "http://127.0.0.1:8345")
-QUIET_CORES = 0.25  # the machine's CPU use, before a sale, below which the sale starts
 
 
 def peer_dir() -> Path | None:
@@ -163,30 +163,6 @@ def cpu_by_role(*roots: int) -> dict[str, float]:
         role = next((name for marker, name in ROLES if marker in command), "host")
         roles[role] = roles.get(role, 0.0) + cpu
     return roles
-
-
-def machine_busy_s() -> float:
-    """CPU seconds the whole machine has spent busy since boot, all cores together: user,
-    nice, system, irq, softirq and steal of /proc/stat's ``cpu`` line (guest time is already
-    in user and nice)."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
-
-
-async def quiet_machine(cores: float = QUIET_CORES, patience_s: float = 300.0) -> float:
-    """Wait (at most ``patience_s``) until the machine spends under ``cores`` of CPU over a
-    second, the stack waiting for buyers included, and return the last second's figure.
-
-    Two workers need both cores where one worker leaves the second half idle, so any other
-    load on the machine (pretix's database just after its setup, another tenant) takes its
-    share from the two-worker sale first and would be read as poor scaling."""
-    deadline = time.monotonic() + patience_s
-    while True:
-        before, t0 = machine_busy_s(), time.monotonic()
-        await asyncio.sleep(1.0)
-        busy = (machine_busy_s() - before) / (time.monotonic() - t0)
-        if busy < cores or time.monotonic() > deadline:
-            return round(busy, 3)
 
 
 async def every_worker_answers(base: str, workers: int) -> None:
@@ -363,11 +339,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.hold_requests:
         hold = await flash_sale.run(argparse.Namespace(
             tickets=args.hold_tickets, buyers=args.hold_requests,
-            accounts=args.hold_accounts, concurrency=64, url="", smoke=args.smoke, workers=1))
+            accounts=args.hold_accounts, concurrency=64, url="", smoke=args.smoke, workers=1,
+            rounds=args.rounds, quiet_wait=args.quiet_wait))
+        against = hold["hold_against_bare"]
         out["hold_vs_bare"] = {
-            "api_hold_requests_per_s": hold["hold"]["requests_per_s"],
-            "bare_hold_requests_per_s": hold["bare_asgi_hold"]["requests_per_s"],
-            "ratio": hold["api_to_bare_throughput_ratio"], "oversold": hold["oversold"]}
+            "api_hold_requests_per_s": against["hold"]["requests_per_s"],
+            "bare_hold_requests_per_s": against["bare_asgi_hold"]["requests_per_s"],
+            "ratio": against["ratio"], "rounds": against["rounds"],
+            "oversold": hold["oversold"]}
     if args.peer == "pretix":
         # Last: pretix's database is still busy after its load (checkpoints, vacuum), which
         # would otherwise fall on the drain and the hold measurements.
@@ -401,7 +380,7 @@ def main() -> None:
     parser.add_argument("--drain", type=int, default=10_000,
                         help="finalize drain messages (0: skip)")
     parser.add_argument("--batch", type=int, default=128, help="finalize batch size")
-    parser.add_argument("--hold-requests", type=int, default=5000,
+    parser.add_argument("--hold-requests", type=int, default=15_000,
                         help="hold requests against the API and the bare endpoint (0: skip)")
     parser.add_argument("--closed-loop", action="store_true",
                         help="each buyer waits for a confirmation before buying again")

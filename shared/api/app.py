@@ -18,7 +18,7 @@ from fastapi.telemetry import TelemetryConfig
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared import telemetry
 from shared.api import problems
@@ -72,6 +72,26 @@ class SpaFiles(StaticFiles):
         return response
 
 
+class LeapApp(FastAPI):
+    """FastAPI with an edge in front of Starlette's own middleware stack: every request meets
+    ``edge`` (the guard, the degraded-mode notice, the fast path) first, and only what the
+    fast path does not answer goes on to ``framework``, the FastAPI app proper (its error
+    and exception middleware, CORS, the routers).
+
+    Inside the stack, each of the on-sale's hot requests also went through Starlette's error
+    middleware, FastAPI's telemetry and body-limit wrappers and one more ``send`` wrapper per
+    message, for nothing the guard does not already do (a few per cent of an API worker's
+    CPU per hold request, docs/architecture.md §8)."""
+
+    edge: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await (self.edge or self.framework)(scope, receive, send)
+
+    async def framework(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ProblemOut, "description": problems.TITLES.get(status, "Error")}
     for status in (400, 401, 403, 404, 409, 413, 414, 415, 422, 429, 431, 500, 503)
@@ -102,7 +122,7 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
 
 
 def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None = None,
-               settings: Settings | None = None) -> FastAPI:
+               settings: Settings | None = None) -> LeapApp:
     """The API. ``runtime`` may be a provider, so the function app can import without
     configuration and build its runtime on the first request; then pass ``settings``."""
     provider = runtime if callable(runtime) else (lambda: runtime)
@@ -122,7 +142,7 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
 
     if settings is None:
         settings = runtime.settings if isinstance(runtime, Runtime) else Settings()
-    app = FastAPI(
+    app = LeapApp(
         title="Leap Ticketing API",
         version="1.0.0",
         description="Ticket holds, checkout and orders for high-traffic on-sales. Errors are "
@@ -152,11 +172,12 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Queue-Token"],
             expose_headers=["Location", "Retry-After", "Idempotent-Replayed",
                             DEGRADED_HEADER], max_age=600)
-    # Inside the guard (body limits, security headers), outside CORS (it defers to the app
-    # for cross-origin requests when CORS is on).
-    app.add_middleware(FastPath, runtime=provider, cors=bool(settings.cors_origins))
-    # Outside the fast path, so its answers carry the degraded-mode header too.
-    app.add_middleware(DegradedNotice, breaker=lambda: provider().breaker)
-    app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes,
-                       max_upload_bytes=settings.image_max_bytes)
+    # The fast path inside the guard (body limits, security headers) and the notice (its
+    # answers carry the degraded-mode header too), outside CORS (it defers to the app for
+    # cross-origin requests when CORS is on).
+    app.edge = Guard(
+        DegradedNotice(FastPath(app.framework, runtime=provider,
+                                cors=bool(settings.cors_origins)),
+                       breaker=lambda: provider().breaker),
+        max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.image_max_bytes)
     return app

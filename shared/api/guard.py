@@ -2,9 +2,10 @@
 ``max_body_bytes`` (413 / 415 problem+json otherwise, before any route runs), URLs and
 header blocks are bounded (414 / 431), every response carries the security headers, a
 redirect's Location is relative (never built from the Host header), and an unexpected
-exception becomes a bare 500 problem+json here (inside Starlette's outermost error
-middleware, which would skip the headers). Bodies are buffered here (they are small by
-rule), so a chunked upload cannot slip past the limit."""
+exception becomes a bare 500 problem+json (here when it reaches the guard unanswered; the
+app's own error middleware, inside the guard, answers with ``internal_problem`` too).
+Bodies are buffered here (they are small by rule), so a chunked upload cannot slip past the
+limit."""
 
 from __future__ import annotations
 
@@ -61,6 +62,12 @@ def _problem(status: int, code: str, title: str, detail: str, path: str) -> tupl
     return start, body
 
 
+def internal_problem(path: str) -> tuple[dict[str, Any], bytes]:
+    """The bare 500: no exception text, no trace (those go to the log)."""
+    return _problem(500, "internal", "Internal server error", "something went wrong on our side",
+                    path)
+
+
 def replaying(body: bytes, receive: Receive) -> Receive:
     """A ``receive`` that hands the app the already-read ``body`` as one message, then
     passes on to the connection's own (for a disconnect)."""
@@ -113,8 +120,7 @@ class Guard:
             log.exception("unhandled error on %s %s", scope["method"], path)
             if started:
                 raise
-            start, body = _problem(500, "internal", "Internal server error",
-                                   "something went wrong on our side", path)
+            start, body = internal_problem(path)
             await send_secured(start)
             await send_secured({"type": "http.response.body", "body": body})
 

@@ -1,8 +1,8 @@
 """RFC 9457 problem details: every error the API answers is ``application/problem+json``.
 
 Validation errors name the offending field (``items[0].quantity``); dependency failures
-answer 503 naming the dependency. Anything unexpected is answered by ``guard.py`` as a bare
-500 (details go to the log, never to the client).
+answer 503 naming the dependency. Anything unexpected is a bare 500 (``guard.py``'s; details
+go to the log, never to the client).
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
+from shared.api.guard import internal_problem
 from shared.errors import DomainError, TooManyRequests
 
 log = logging.getLogger(__name__)
@@ -117,4 +118,11 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RedisConnectionError, _dependency_down)
     app.add_exception_handler(RedisTimeoutError, _dependency_down)
     app.add_exception_handler(DBAPIError, _dependency_down)
-    # Anything else is answered by shared.api.guard as a bare 500.
+    # Anything else: Starlette's error middleware answers the bare 500, then re-raises (the
+    # guard outside it and the server log the exception).
+    app.add_exception_handler(Exception, _internal)
+
+
+async def _internal(request: Request, exc: Exception) -> Response:
+    _, body = internal_problem(request.url.path)
+    return Response(body, status_code=500, media_type=PROBLEM)

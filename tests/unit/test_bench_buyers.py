@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import time
 
-from bench.buyers import by_role, machine_busy_s, median_round
+from bench.buyers import by_role, median_round
+from bench.quiet import machine_busy_s
 
 
 def test_by_role_charges_what_no_role_spent_to_outside() -> None:
