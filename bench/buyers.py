@@ -38,7 +38,13 @@ sys.path.insert(0, str(ROOT))
 
 from bench import finalize_drain, flash_sale, loadgen  # noqa: E402
 from bench.loadgen import Connection, Job  # noqa: E402
-from bench.quiet import QUIET_CORES, machine_busy_s, quiet_machine  # noqa: E402
+from bench.quiet import (  # noqa: E402
+    QUIET_CORES,
+    QUIET_WAIT_S,
+    machine_busy_s,
+    median_item,
+    quiet_machine,
+)
 from shared.local import event_loop  # noqa: E402
 from shared.local.ports import free_port  # noqa: E402
 from shared.local.redis_server import RedisServer  # noqa: E402
@@ -279,8 +285,7 @@ def median_round(flows: list[dict[str, Any]]) -> dict[str, Any]:
     """The round with the median confirmed/s (the lower middle one for an even count), with
     every round's rates beside it: one sale of 2,000 tickets lasts two to four seconds, and
     on a shared two-core machine one such sample moves by a fifth from run to run."""
-    ordered = sorted(flows, key=lambda f: f["confirmed_per_s"] or 0)
-    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen = dict(median_item(flows, lambda f: f["confirmed_per_s"] or 0))
     chosen["rounds"] = [{"placed_per_s": f["placed_per_s"],
                          "confirmed_per_s": f["confirmed_per_s"],
                          "oversold": f["oversold"]} for f in flows]
@@ -384,7 +389,7 @@ def main() -> None:
                         help="hold requests against the API and the bare endpoint (0: skip)")
     parser.add_argument("--closed-loop", action="store_true",
                         help="each buyer waits for a confirmation before buying again")
-    parser.add_argument("--quiet-wait", type=float, default=300.0,
+    parser.add_argument("--quiet-wait", type=float, default=QUIET_WAIT_S,
                         help=f"seconds to wait, before each sale, for the machine to use "
                              f"under {QUIET_CORES} cores")
     parser.add_argument("--smoke", action="store_true", help="tiny run for CI, no pretix")

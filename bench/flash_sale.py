@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import loadgen  # noqa: E402
 from bench.loadgen import Job, Result  # noqa: E402
-from bench.quiet import QUIET_CORES, quiet_machine  # noqa: E402
+from bench.quiet import QUIET_CORES, QUIET_WAIT_S, median_item, quiet_machine  # noqa: E402
 from shared.adapters.redis_keys import event_keys, rate_key  # noqa: E402
 from shared.adapters.redis_store import RedisInventory  # noqa: E402
 from shared.local.ports import free_port  # noqa: E402
@@ -264,7 +264,7 @@ async def hold_against_bare(base: str, bare_base: str, redis_url: str,
         figures["ratio"] = round(figures["hold"]["requests_per_s"]
                                  / figures["bare_asgi_hold"]["requests_per_s"], 3)
         rounds.append(figures)
-    chosen = dict(sorted(rounds, key=lambda f: f["ratio"])[(len(rounds) - 1) // 2])
+    chosen = dict(median_item(rounds, lambda f: f["ratio"]))
     chosen["rounds"] = [{"api_hold_requests_per_s": f["hold"]["requests_per_s"],
                          "bare_hold_requests_per_s": f["bare_asgi_hold"]["requests_per_s"],
                          "ratio": f["ratio"]} for f in rounds]
@@ -325,7 +325,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="API worker processes")
     parser.add_argument("--rounds", type=int, default=5,
                         help="hold-against-bare measurements; the median ratio is reported")
-    parser.add_argument("--quiet-wait", type=float, default=300.0,
+    parser.add_argument("--quiet-wait", type=float, default=QUIET_WAIT_S,
                         help=f"seconds to wait, before each measurement, for the machine to "
                              f"use under {QUIET_CORES} cores")
     parser.add_argument("--smoke", action="store_true", help="tiny run for CI")

@@ -1,5 +1,5 @@
-"""The machine's CPU as a whole: busy time from /proc/stat (Linux), and waiting until the
-machine is quiet before a measurement starts.
+"""The machine's CPU as a whole: busy time from /proc/stat (Linux), waiting until the
+machine is quiet before a measurement starts, and which of several rounds to report.
 
 On a two-core machine a benchmark shares the cores with whatever else runs: pretix's
 database just after its setup, the email sender rendering the last sale's tickets, another
@@ -11,9 +11,19 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 QUIET_CORES = 0.25  # the machine's CPU use, over a second, below which a measurement starts
+QUIET_WAIT_S = 300.0  # the longest wait for it, by default
+T = TypeVar("T")
+
+
+def median_item(items: Sequence[T], key: Callable[[T], float]) -> T:
+    """The item with the median ``key`` (the lower middle one for an even count): what a
+    benchmark reports of several rounds on a machine where one round moves by a fifth."""
+    return sorted(items, key=key)[(len(items) - 1) // 2]
 
 
 def machine_busy_s() -> float:
@@ -24,7 +34,7 @@ def machine_busy_s() -> float:
     return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
-async def quiet_machine(cores: float = QUIET_CORES, patience_s: float = 300.0) -> float:
+async def quiet_machine(cores: float = QUIET_CORES, patience_s: float = QUIET_WAIT_S) -> float:
     """Wait (at most ``patience_s``) until the machine spends under ``cores`` of CPU over a
     second, the servers already started for the measurement included, and return the last
     second's figure (so a run that could not wait says so).
