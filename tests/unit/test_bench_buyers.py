@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from bench.buyers import by_role, median_round
-from bench.quiet import machine_busy_s
+from bench.quiet import machine_busy_s, median_item, quiet_machine
 
 
 def test_by_role_charges_what_no_role_spent_to_outside() -> None:
@@ -36,3 +36,14 @@ def test_machine_busy_time_grows_while_this_process_works() -> None:
     while time.process_time() < deadline:
         pass
     assert machine_busy_s() > before
+
+
+async def test_quiet_machine_starts_once_quiet_and_gives_up_after_its_patience() -> None:
+    assert await quiet_machine(cores=float("inf")) >= 0.0  # any machine is under that
+    # Never quiet: it measures one second, then goes on and says how busy the machine was.
+    assert await quiet_machine(cores=-1.0, patience_s=0.0) >= 0.0
+
+
+def test_median_item_is_the_lower_middle_one() -> None:
+    assert median_item([3, 1, 2], float) == 2
+    assert median_item([4, 1, 3, 2], float) == 2
