@@ -74,9 +74,9 @@ class SpaFiles(StaticFiles):
 
 class LeapApp(FastAPI):
     """FastAPI with an edge in front of Starlette's own middleware stack: every request meets
-    ``edge`` (the guard, the degraded-mode notice, the fast path) first, and only what the
-    fast path does not answer goes on to ``framework``, the FastAPI app proper (its error
-    and exception middleware, CORS, the routers).
+    ``edge`` (the guard, then the fast path) first, and only what the fast path does not
+    answer goes on, through the degraded-mode notice, to ``framework``, the FastAPI app
+    proper (its error and exception middleware, CORS, the routers).
 
     Inside the stack, each of the on-sale's hot requests also went through Starlette's error
     middleware, FastAPI's telemetry and body-limit wrappers and one more ``send`` wrapper per
@@ -172,12 +172,12 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Queue-Token"],
             expose_headers=["Location", "Retry-After", "Idempotent-Replayed",
                             DEGRADED_HEADER], max_age=600)
-    # The fast path inside the guard (body limits, security headers) and the notice (its
-    # answers carry the degraded-mode header too), outside CORS (it defers to the app for
-    # cross-origin requests when CORS is on).
+    # The fast path behind the guard's checks (body limits, content types), outside CORS (it
+    # defers to the app for cross-origin requests when CORS is on); its answers carry the
+    # security headers and the degraded-mode notice that the guard and the notice add to
+    # the app's.
     app.edge = Guard(
-        DegradedNotice(FastPath(app.framework, runtime=provider,
-                                cors=bool(settings.cors_origins)),
-                       breaker=lambda: provider().breaker),
-        max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.image_max_bytes)
+        DegradedNotice(app.framework, breaker=lambda: provider().breaker),
+        max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.image_max_bytes,
+        fast=FastPath(provider, cors=bool(settings.cors_origins)))
     return app

@@ -11,6 +11,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.breaker import CircuitBreaker
 
 HEADER = "Leap-Degraded"
+_HEADER = HEADER.lower().encode()
+
+
+def notice(breaker: CircuitBreaker) -> tuple[bytes, bytes] | None:
+    """The header an API answer carries now, if any (the fast path adds it itself)."""
+    return (_HEADER, breaker.dependency.encode()) if breaker.is_open else None
 
 
 class DegradedNotice:
@@ -24,12 +30,9 @@ class DegradedNotice:
             return
 
         async def send_with_notice(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                breaker = self._breaker()
-                if breaker.is_open:
-                    headers = list(message.get("headers", []))
-                    headers.append((HEADER.lower().encode(), breaker.dependency.encode()))
-                    message = {**message, "headers": headers}
+            if message["type"] == "http.response.start" and (
+                    header := notice(self._breaker())) is not None:
+                message = {**message, "headers": [*message.get("headers", []), header]}
             await send(message)
 
         await self.app(scope, receive, send_with_notice)

@@ -15,8 +15,13 @@ Everything else goes to the FastAPI app unchanged, so the contract has one defin
 requests with an ``Idempotency-Key`` (stored answers), a cross-origin ``Origin`` when CORS
 is configured, and requests that fail validation (the app answers the same 422 with every
 field named; nothing has changed yet at that point). Domain errors and dependency failures
-are rendered by the same functions the app's handlers use. It sits inside the guard, so
-body limits, content types and security headers still apply.
+are rendered by the same functions the app's handlers use (``problems``).
+
+The guard calls it once a request has passed its checks (body limits, content types), and
+it sends its answer as the two raw ASGI messages, with the headers every API answer carries
+(the guard's security headers, the degraded-mode notice) already in them: in the sold-out
+rush, wrapping each message on its way out and building a ``Response`` for it were a tenth
+of a worker's time per request.
 """
 
 from __future__ import annotations
@@ -24,14 +29,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable
+from typing import NamedTuple
 
 from pydantic import ValidationError
-from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message, Scope, Send
 
+from shared.api.degraded_notice import notice
 from shared.api.deps import bearer_from
-from shared.api.guard import replaying
-from shared.api.problems import dependency_problem, domain_problem
+from shared.api.guard import API_SECURITY
+from shared.api.problems import PROBLEM, Problem, dependency_problem, domain_problem
 from shared.api.routes.holds import checkout_status
 from shared.api.routes.orders import order_out
 from shared.api.schemas import CheckoutIn, HoldIn
@@ -46,8 +52,37 @@ ORDER_PATH = re.compile(r"^/api/orders/([^/]+)$")
 WAIT_QUERY = re.compile(rb"^wait=(\d{1,2}(?:\.\d{1,3})?)$")
 QUEUE_TOKEN_MAX = 200  # the route's X-Queue-Token max_length
 
+JSON, PROBLEM_JSON = b"application/json", PROBLEM.encode()
+
+
+class Answer(NamedTuple):
+    status: int
+    body: bytes
+    location: str | None = None
+    problem: Problem | None = None
+
+    @classmethod
+    def of(cls, problem: Problem) -> Answer:
+        return cls(problem.status, problem.body, None, problem)
+
+    def messages(self, degraded: tuple[bytes, bytes] | None) -> tuple[Message, Message]:
+        """``http.response.start`` and ``http.response.body``, every header in place."""
+        headers = [(b"content-length", str(len(self.body)).encode()),
+                   (b"content-type", PROBLEM_JSON if self.problem else JSON)]
+        if self.location:
+            headers.append((b"location", self.location.encode()))
+        if self.problem:
+            headers += [(k.lower().encode(), v.encode())
+                        for k, v in self.problem.headers.items()]
+        if degraded:
+            headers.append(degraded)
+        return ({"type": "http.response.start", "status": self.status,
+                 "headers": headers + API_SECURITY},
+                {"type": "http.response.body", "body": self.body})
+
+
 # An answer, or None when the request is not ours to answer (the app gets it as it came).
-Handler = Callable[[Runtime, Scope, str, dict[bytes, bytes], bytes], Awaitable[Response | None]]
+Handler = Callable[[Runtime, Scope, str, dict[bytes, bytes], bytes], Awaitable[Answer | None]]
 
 
 def _dumps(payload: object) -> bytes:
@@ -67,49 +102,44 @@ def hold_json(hold: Hold) -> bytes:
     })
 
 
-def _json(body: bytes, status: int = 200, location: str | None = None) -> Response:
-    return Response(body, status_code=status, media_type="application/json",
-                    headers={"Location": location} if location else None)
-
-
 async def _user(rt: Runtime, headers: dict[bytes, bytes]) -> Principal:
     return await rt.accounts.authenticate(
         bearer_from(headers.get(b"authorization", b"").decode("latin-1")))
 
 
 async def _hold(rt: Runtime, scope: Scope, event_id: str, headers: dict[bytes, bytes],
-                body: bytes) -> Response | None:
+                body: bytes) -> Answer | None:
     user = await _user(rt, headers)
     queue_token = headers.get(b"x-queue-token", b"").decode("latin-1")
     if len(queue_token) > QUEUE_TOKEN_MAX:  # the app answers the 422 naming it
         return None
     try:
-        hold_in = HoldIn.model_validate(json.loads(body))
-    except (ValueError, ValidationError):  # the app names every field at fault
+        hold_in = HoldIn.model_validate_json(body)
+    except ValidationError:  # the app names every field at fault
         return None
     # A queued event's hold needs the waiting room's signed token, as in the route.
     await rt.waiting_room.require_admission(user, event_id, queue_token or None)
     hold = await rt.holds.create(
         user, event_id, [LineItem(i.ticket_type_id, i.quantity) for i in hold_in.items],
         hold_in.promo_code or "")
-    return _json(hold_json(hold), 201, f"/api/holds/{hold.id}")
+    return Answer(201, hold_json(hold), f"/api/holds/{hold.id}")
 
 
 async def _checkout(rt: Runtime, scope: Scope, hold_id: str, headers: dict[bytes, bytes],
-                    body: bytes) -> Response | None:
+                    body: bytes) -> Answer | None:
     user = await _user(rt, headers)
     try:
-        checkout_in = CheckoutIn.model_validate(json.loads(body))
-    except (ValueError, ValidationError):
+        checkout_in = CheckoutIn.model_validate_json(body)
+    except ValidationError:
         return None
     hold = await rt.checkout.checkout(user, hold_id, checkout_in.payment_token)
     assert hold.order_id is not None
-    return _json(_dumps({"order_id": hold.order_id, "status": checkout_status(hold)}), 202,
-                 f"/api/orders/{hold.order_id}")
+    return Answer(202, _dumps({"order_id": hold.order_id, "status": checkout_status(hold)}),
+                  f"/api/orders/{hold.order_id}")
 
 
 async def _order(rt: Runtime, scope: Scope, order_id: str, headers: dict[bytes, bytes],
-                 body: bytes) -> Response | None:
+                 body: bytes) -> Answer | None:
     query: bytes = scope.get("query_string", b"")
     wait = 0.0
     if query:
@@ -119,48 +149,48 @@ async def _order(rt: Runtime, scope: Scope, order_id: str, headers: dict[bytes, 
         if wait > MAX_WAIT_SECONDS:
             return None
     user = await _user(rt, headers)
-    return _json((await order_out(rt, user, order_id, wait)).model_dump_json().encode())
+    return Answer(200, (await order_out(rt, user, order_id, wait)).model_dump_json().encode())
 
 
 ROUTES: tuple[tuple[str, re.Pattern[str], Handler], ...] = (
     ("POST", HOLDS_PATH, _hold), ("POST", CHECKOUT_PATH, _checkout), ("GET", ORDER_PATH, _order))
 
 
+def _route(method: str, path: str) -> tuple[Handler, str] | None:
+    for route_method, pattern, handler in ROUTES:
+        if method == route_method and (match := pattern.match(path)):
+            return handler, match.group(1)
+    return None
+
+
 class FastPath:
-    def __init__(self, app: ASGIApp, runtime: Callable[[], Runtime], *,
-                 cors: bool = False) -> None:
-        self.app = app
+    """``Guard(fast=FastPath(...))``: called with a request that passed the guard's checks,
+    its headers and its whole body; answers it and returns True, or returns False and the
+    guard hands the request to the app."""
+
+    def __init__(self, runtime: Callable[[], Runtime], *, cors: bool = False) -> None:
         self._runtime = runtime
         self._cors = cors
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for method, path, handler in ROUTES:
-                if scope["method"] == method and (match := path.match(scope["path"])):
-                    await self._answer(scope, receive, send, handler, match.group(1))
-                    return
-        await self.app(scope, receive, send)
-
-    async def _answer(self, scope: Scope, receive: Receive, send: Send, handler: Handler,
-                      target: str) -> None:
-        headers = dict(scope["headers"])
-        if b"idempotency-key" in headers or (self._cors and b"origin" in headers):
-            await self.app(scope, receive, send)
-            return
-        body = b""
-        if scope["method"] == "POST":
-            message = await receive()  # the guard has buffered the whole body into one message
-            body = message.get("body", b"")
-            receive = replaying(body, receive)
+    async def __call__(self, scope: Scope, headers: dict[bytes, bytes], body: bytes,
+                       send: Send) -> bool:
         path: str = scope["path"]
+        if (route := _route(scope["method"], path)) is None or b"idempotency-key" in headers \
+                or (self._cors and b"origin" in headers):
+            return False
+        handler, target = route
+        rt = self._runtime()
         try:
-            answer = await handler(self._runtime(), scope, target, headers, body)
+            answer = await handler(rt, scope, target, headers, body)
         except DomainError as exc:
-            answer = domain_problem(exc, path)
+            answer = Answer.of(domain_problem(exc, path))
         except Exception as exc:
-            if (answer := dependency_problem(exc, path)) is None:
+            if (problem := dependency_problem(exc, path)) is None:
                 raise
+            answer = Answer.of(problem)
         if answer is None:  # not ours to answer: the app sees the request as it came
-            await self.app(scope, receive, send)
-            return
-        await answer(scope, receive, send)
+            return False
+        start, end = answer.messages(notice(rt.breaker))
+        await send(start)
+        await send(end)
+        return True

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import Header, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from shared.api.problems import PROBLEM, domain_problem, problem
 from shared.errors import DomainError, StoreUnavailable
@@ -49,7 +49,7 @@ IDEMPOTENCY_KEY = Header(alias=HEADER, max_length=200,
 
 
 async def idempotent(request: Request, store: IdempotencyStore, user: Principal,
-                     compute: Callable[[], Awaitable[JSONResponse]]) -> Response:
+                     compute: Callable[[], Awaitable[Response]]) -> Response:
     key = request.headers.get(HEADER)
     if key is None:
         return await compute()
@@ -87,7 +87,7 @@ async def idempotent(request: Request, store: IdempotencyStore, user: Principal,
     try:
         response = await compute()
     except DomainError as exc:
-        response = domain_problem(exc, request.url.path)
+        response = domain_problem(exc, request.url.path).response()
     except BaseException:
         await renewal.stop()
         with contextlib.suppress(StoreUnavailable):

@@ -7,13 +7,15 @@ go to the log, never to the client).
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
@@ -33,9 +35,22 @@ TITLES = {400: "Bad request", 401: "Authentication required", 403: "Forbidden",
            503: "Service unavailable"}
 
 
-def problem(status: int, code: str, detail: str, *, title: str | None = None,
-            instance: str | None = None, headers: Mapping[str, str] | None = None,
-            **extra: Any) -> JSONResponse:
+class Problem(NamedTuple):
+    """A problem+json answer, rendered once: the app answers it as a ``Response``, the fast
+    path (``fast_path``) as its raw ASGI messages."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+    def response(self) -> Response:
+        return Response(self.body, status_code=self.status, media_type=PROBLEM,
+                        headers=self.headers or None)
+
+
+def render(status: int, code: str, detail: str, *, title: str | None = None,
+           instance: str | None = None, **extra: Any) -> bytes:
+    """The problem document's bytes, as the app's ``JSONResponse`` renders JSON."""
     body: dict[str, Any] = {
         "type": f"/problems/{code}", "title": title or TITLES.get(status, "Error"),
         "status": status, "detail": detail,
@@ -43,7 +58,15 @@ def problem(status: int, code: str, detail: str, *, title: str | None = None,
     if instance:
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    return json.dumps(body, ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":")).encode()
+
+
+def problem(status: int, code: str, detail: str, *, title: str | None = None,
+            instance: str | None = None, headers: Mapping[str, str] | None = None,
+            **extra: Any) -> Response:
+    return Problem(status, render(status, code, detail, title=title, instance=instance,
+                                  **extra), dict(headers or {})).response()
 
 
 def field_path(loc: Sequence[Any]) -> str:
@@ -56,7 +79,7 @@ def field_path(loc: Sequence[Any]) -> str:
     return out or "body"
 
 
-def domain_problem(exc: DomainError, instance: str) -> JSONResponse:
+def domain_problem(exc: DomainError, instance: str) -> Problem:
     headers: dict[str, str] = {}
     if exc.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
@@ -65,16 +88,24 @@ def domain_problem(exc: DomainError, instance: str) -> JSONResponse:
     elif exc.status == 503:
         headers["Retry-After"] = "2"
     detail = f"{exc.field}: {exc.detail}" if exc.field and exc.status == 422 else exc.detail
-    return problem(exc.status, exc.code, detail, title=exc.title, instance=instance,
-                   headers=headers or None, field=exc.field)
+    return Problem(exc.status, _domain_body(exc.status, exc.code, detail, exc.title, instance,
+                                            exc.field), headers)
 
 
-async def _domain(request: Request, exc: Exception) -> JSONResponse:
+@functools.lru_cache(maxsize=256)
+def _domain_body(status: int, code: str, detail: str, title: str | None, instance: str,
+                 field: str | None) -> bytes:
+    """A sold-out rush answers the same few problems thousands of times a second: each
+    distinct one is rendered once (bounded: instance paths are at most 8 KiB)."""
+    return render(status, code, detail, title=title, instance=instance, field=field)
+
+
+async def _domain(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return domain_problem(exc, request.url.path)
+    return domain_problem(exc, request.url.path).response()
 
 
-async def _validation(request: Request, exc: Exception) -> JSONResponse:
+async def _validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [{"field": field_path(e.get("loc", ())), "message": e.get("msg", "")}
               for e in exc.errors()]
@@ -83,7 +114,7 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
                    instance=request.url.path, field=first["field"], errors=errors)
 
 
-async def _http(request: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
     detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
@@ -91,24 +122,25 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
                    headers=getattr(exc, "headers", None))
 
 
-def dependency_problem(exc: Exception, instance: str) -> JSONResponse | None:
+def dependency_problem(exc: Exception, instance: str) -> Problem | None:
     """503 naming the failed dependency, or None when ``exc`` is not a dependency failure."""
     if isinstance(exc, RedisConnectionError | RedisTimeoutError):
         log.warning("redis unavailable: %s", exc)
-        return problem(503, "dependency-unavailable",
-                       "the inventory store (redis) is unavailable", instance=instance,
-                       dependency="redis", headers={"Retry-After": "2"})
+        return Problem(503, render(503, "dependency-unavailable",
+                                   "the inventory store (redis) is unavailable",
+                                   instance=instance, dependency="redis"), {"Retry-After": "2"})
     if isinstance(exc, DBAPIError):
         log.warning("ledger unavailable: %s", exc)
-        return problem(503, "dependency-unavailable", "the ledger (sql) is unavailable",
-                       instance=instance, dependency="sql", headers={"Retry-After": "2"})
+        return Problem(503, render(503, "dependency-unavailable",
+                                   "the ledger (sql) is unavailable", instance=instance,
+                                   dependency="sql"), {"Retry-After": "2"})
     return None
 
 
-async def _dependency_down(request: Request, exc: Exception) -> JSONResponse:
+async def _dependency_down(request: Request, exc: Exception) -> Response:
     answer = dependency_problem(exc, request.url.path)
     assert answer is not None
-    return answer
+    return answer.response()
 
 
 def install(app: FastAPI) -> None:

@@ -8,7 +8,7 @@ from SQL, so readiness answers 200 ``{"status": "degraded", "degraded": ["redis"
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from shared.api.deps import RuntimeDep
 from shared.api.problems import problem
@@ -23,7 +23,7 @@ async def health() -> HealthOut:
 
 
 @router.get("/ready", response_model=HealthOut)
-async def ready(rt: RuntimeDep) -> HealthOut | JSONResponse:
+async def ready(rt: RuntimeDep) -> HealthOut | Response:
     checks: dict[str, str] = {}
     if rt.breaker.is_open:
         checks["redis"] = "degraded: circuit breaker open"
