@@ -15,6 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse
 from fastapi.telemetry import TelemetryConfig
+from fastapi.telemetry._asgi import _legacy_otel  # FastAPI's own check, as in its __call__
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
@@ -84,9 +85,21 @@ class LeapApp(FastAPI):
     CPU per hold request, docs/architecture.md §8)."""
 
     edge: ASGIApp | None = None
+    # FastAPI's HTTP span and metrics, when on, go around the edge, so the fast path's
+    # requests are traced too (the app inside then sees them started and adds none of its own).
+    traced = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await (self.edge or self.framework)(scope, receive, send)
+        if self.edge is None:
+            await self.framework(scope, receive, send)
+        elif self.traced and scope["type"] == "http" and "fastapi.telemetry" not in scope:
+            if self.middleware_stack is None:
+                self.middleware_stack = self.build_middleware_stack()
+            scope["app"] = self
+            await self._native_telemetry(app=self.edge, scope=scope, receive=receive,
+                                         send=send, legacy_otel=_legacy_otel(self.middleware_stack))
+        else:
+            await self.edge(scope, receive, send)
 
     async def framework(self, scope: Scope, receive: Receive, send: Send) -> None:
         await super().__call__(scope, receive, send)
@@ -157,6 +170,7 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
         # worker in the on-sale profile, docs/architecture.md §8) to learn it has none.
         telemetry=None if telemetry.exporting(settings) else _NO_HTTP_TELEMETRY,
     )
+    app.traced = telemetry.exporting(settings)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     app.state.runtime = provider
     problems.install(app)

@@ -31,6 +31,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import NamedTuple
 
+from fastapi.telemetry._api import _route_selected  # FastAPI's router names spans with it
 from pydantic import ValidationError
 from starlette.types import Message, Scope, Send
 
@@ -152,13 +153,19 @@ async def _order(rt: Runtime, scope: Scope, order_id: str, headers: dict[bytes, 
     return Answer(200, (await order_out(rt, user, order_id, wait)).model_dump_json().encode())
 
 
-ROUTES: tuple[tuple[str, re.Pattern[str], Handler], ...] = (
-    ("POST", HOLDS_PATH, _hold), ("POST", CHECKOUT_PATH, _checkout), ("GET", ORDER_PATH, _order))
+# Method, path, the route's template (what traces name it), handler.
+ROUTES: tuple[tuple[str, re.Pattern[str], str, Handler], ...] = (
+    ("POST", HOLDS_PATH, "/api/events/{event_id}/holds", _hold),
+    ("POST", CHECKOUT_PATH, "/api/holds/{hold_id}/checkout", _checkout),
+    ("GET", ORDER_PATH, "/api/orders/{order_id}", _order))
 
 
-def _route(method: str, path: str) -> tuple[Handler, str] | None:
-    for route_method, pattern, handler in ROUTES:
+def _route(scope: Scope) -> tuple[Handler, str] | None:
+    method, path = scope["method"], scope["path"]
+    for route_method, pattern, template, handler in ROUTES:
         if method == route_method and (match := pattern.match(path)):
+            if "fastapi.telemetry" in scope:  # the request's span, named as the route's
+                _route_selected(scope=scope, path=template)
             return handler, match.group(1)
     return None
 
@@ -175,7 +182,7 @@ class FastPath:
     async def __call__(self, scope: Scope, headers: dict[bytes, bytes], body: bytes,
                        send: Send) -> bool:
         path: str = scope["path"]
-        if (route := _route(scope["method"], path)) is None or b"idempotency-key" in headers \
+        if (route := _route(scope)) is None or b"idempotency-key" in headers \
                 or (self._cors and b"origin" in headers):
             return False
         handler, target = route

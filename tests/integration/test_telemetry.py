@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
@@ -12,7 +13,9 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
+from shared.api.app import create_app
 from shared.errors import SoldOut
 from shared.local.redis_server import RedisServer
 from shared.models import LineItem, PaymentRequest
@@ -91,6 +94,49 @@ async def test_declines_and_dead_letters_are_counted(rt: Runtime) -> None:
     after = _sums()
     assert after["leap.payment_declines"] - before.get("leap.payment_declines", 0) == 1
     assert after["leap.dead_letters"] - before.get("leap.dead_letters", 0) == 1
+    await assert_invariant(rt, event.id)
+
+
+async def test_the_fast_paths_requests_are_traced_from_the_callers_context(
+        rt: Runtime) -> None:
+    """Holds, checkouts and order reads are answered by the fast path, in front of FastAPI's
+    own middleware: their HTTP server spans still exist, named as the routes, child of the
+    caller's ``traceparent``, and the checkout's trace runs on into finalize."""
+    SPANS.clear()
+    event = await make_event(rt, {"GA": 1})
+    token, _ = await make_buyer(rt)
+    caller_trace, caller_span = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+    headers = {"Authorization": f"Bearer {token}",
+               "traceparent": f"00-{caller_trace}-{caller_span}-01"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(rt)),
+                                 base_url="http://t", headers=headers) as client:
+        held = await client.post(f"/api/events/{event.id}/holds", json={
+            "items": [{"ticket_type_id": type_id(event, "GA"), "quantity": 1}]})
+        assert held.status_code == 201
+        sold_out = await client.post(f"/api/events/{event.id}/holds", json={
+            "items": [{"ticket_type_id": type_id(event, "GA"), "quantity": 1}]})
+        assert sold_out.status_code == 409
+        paid = await client.post(f"/api/holds/{held.json()['hold_id']}/checkout",
+                                 json={"payment_token": "tok_visa"})
+        assert paid.status_code == 202
+        entries: Any = await rt.redis.xrange(rt.stream_names.stream)
+        await rt.finalizer.handle(PaymentRequest.from_json(entries[-1][1]["body"]))
+        assert (await client.get(f"/api/orders/{paid.json()['order_id']}")).status_code == 200
+
+    spans = SPANS.get_finished_spans()
+    servers = [s for s in spans if s.kind == SpanKind.SERVER]
+    assert [s.name for s in servers] == [
+        "POST /api/events/{event_id}/holds", "POST /api/events/{event_id}/holds",
+        "POST /api/holds/{hold_id}/checkout", "GET /api/orders/{order_id}"]
+    assert [s.attributes and s.attributes["http.response.status_code"] for s in servers] == [
+        201, 409, 202, 200]
+    for server in servers:
+        assert server.context.trace_id == int(caller_trace, 16)
+        assert server.parent is not None and server.parent.span_id == int(caller_span, 16)
+    by_name = {s.name: s for s in spans}
+    checkout, finalize = by_name["checkout"], by_name["finalize"]
+    assert checkout.parent is not None and checkout.parent.span_id == servers[2].context.span_id
+    assert finalize.parent is not None and finalize.parent.span_id == checkout.context.span_id
     await assert_invariant(rt, event.id)
 
 
