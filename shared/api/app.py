@@ -155,6 +155,7 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
 
     if settings is None:
         settings = runtime.settings if isinstance(runtime, Runtime) else Settings()
+    traced = telemetry.exporting(settings)
     app = LeapApp(
         title="Leap Ticketing API",
         version="1.0.0",
@@ -168,9 +169,9 @@ def create_app(runtime: Runtime | Callable[[], Runtime], static_dir: Path | None
         # FastAPI's HTTP spans and metrics only when something records them: unconfigured,
         # it asks the global providers on every request (os.environ lookups, ~3 % of a
         # worker in the on-sale profile, docs/architecture.md §8) to learn it has none.
-        telemetry=None if telemetry.exporting(settings) else _NO_HTTP_TELEMETRY,
+        telemetry=None if traced else _NO_HTTP_TELEMETRY,
     )
-    app.traced = telemetry.exporting(settings)
+    app.traced = traced
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     app.state.runtime = provider
     problems.install(app)

@@ -57,24 +57,28 @@ JSON, PROBLEM_JSON = b"application/json", PROBLEM.encode()
 
 
 class Answer(NamedTuple):
+    """What the fast path sends: status, body, and the headers beyond content type and
+    length (a ``Location``, a problem's ``Retry-After`` or ``WWW-Authenticate``)."""
+
     status: int
     body: bytes
-    location: str | None = None
-    problem: Problem | None = None
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+    content_type: bytes = JSON
+
+    @classmethod
+    def created(cls, status: int, body: bytes, location: str) -> Answer:
+        return cls(status, body, ((b"location", location.encode()),))
 
     @classmethod
     def of(cls, problem: Problem) -> Answer:
-        return cls(problem.status, problem.body, None, problem)
+        return cls(problem.status, problem.body,
+                   tuple((k.lower().encode(), v.encode()) for k, v in problem.headers.items()),
+                   PROBLEM_JSON)
 
     def messages(self, degraded: tuple[bytes, bytes] | None) -> tuple[Message, Message]:
         """``http.response.start`` and ``http.response.body``, every header in place."""
         headers = [(b"content-length", str(len(self.body)).encode()),
-                   (b"content-type", PROBLEM_JSON if self.problem else JSON)]
-        if self.location:
-            headers.append((b"location", self.location.encode()))
-        if self.problem:
-            headers += [(k.lower().encode(), v.encode())
-                        for k, v in self.problem.headers.items()]
+                   (b"content-type", self.content_type), *self.headers]
         if degraded:
             headers.append(degraded)
         return ({"type": "http.response.start", "status": self.status,
@@ -123,7 +127,7 @@ async def _hold(rt: Runtime, scope: Scope, event_id: str, headers: dict[bytes, b
     hold = await rt.holds.create(
         user, event_id, [LineItem(i.ticket_type_id, i.quantity) for i in hold_in.items],
         hold_in.promo_code or "")
-    return Answer(201, hold_json(hold), f"/api/holds/{hold.id}")
+    return Answer.created(201, hold_json(hold), f"/api/holds/{hold.id}")
 
 
 async def _checkout(rt: Runtime, scope: Scope, hold_id: str, headers: dict[bytes, bytes],
@@ -135,8 +139,9 @@ async def _checkout(rt: Runtime, scope: Scope, hold_id: str, headers: dict[bytes
         return None
     hold = await rt.checkout.checkout(user, hold_id, checkout_in.payment_token)
     assert hold.order_id is not None
-    return Answer(202, _dumps({"order_id": hold.order_id, "status": checkout_status(hold)}),
-                  f"/api/orders/{hold.order_id}")
+    return Answer.created(
+        202, _dumps({"order_id": hold.order_id, "status": checkout_status(hold)}),
+        f"/api/orders/{hold.order_id}")
 
 
 async def _order(rt: Runtime, scope: Scope, order_id: str, headers: dict[bytes, bytes],
